@@ -83,3 +83,24 @@ type DeadLetter struct {
 	Attempts int
 	At       time.Time
 }
+
+// AuditEntry records one PATCH the bridge sent, or would have sent in a
+// dry run, with the values before and after.
+type AuditEntry struct {
+	// ID is the store's identifier of the entry; empty until stored.
+	ID         string
+	At         time.Time
+	UserID     string
+	ScimUserID string
+
+	BeforeUserName string
+	BeforeEmail    string
+	AfterUserName  string
+	AfterEmail     string
+
+	// Result is "patched", "dry_run" or "failed".
+	Result string
+	DryRun bool
+	// Detail is the SCIM error of a failed PATCH.
+	Detail string
+}

@@ -1,0 +1,310 @@
+// Package config reads the bridge's configuration from environment
+// variables, applies defaults and validates it, so that every other package
+// receives plain typed values. Every variable is declared once in Variables,
+// which also feeds the documentation and the deployment checks.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// PublicGraphURL is the Microsoft Graph v1.0 endpoint of the public cloud.
+const PublicGraphURL = "https://graph.microsoft.com/v1.0"
+
+// Embedded is the REDIS_URL value that runs an in-process Redis.
+const Embedded = "embedded"
+
+// Config is the validated configuration of one entrabridge process.
+type Config struct {
+	ListenAddr string
+	RedisURL   string
+	KeyPrefix  string
+
+	Graph GraphConfig
+	SCIM  SCIMConfig
+	Sync  SyncConfig
+
+	// ClientStates are the accepted Graph clientState values: the current
+	// one first, then the previous one while a rotation is under way.
+	ClientStates []string
+	// MaxBodyBytes caps a notification request body.
+	MaxBodyBytes int64
+
+	LogLevel       string
+	LogFormat      string
+	LogUserDetails bool
+	// ShutdownTimeout bounds how long shutdown waits for in-flight work.
+	ShutdownTimeout time.Duration
+	// InboxRetention is how long accepted notifications stay available to
+	// `replay --since`.
+	InboxRetention time.Duration
+}
+
+// GraphConfig holds the Microsoft Graph endpoint and the azidentity
+// credential settings, under the variable names azidentity itself uses.
+type GraphConfig struct {
+	BaseURL             string
+	TenantID            string
+	ClientID            string
+	ClientSecret        string
+	CertificatePath     string
+	CertificatePassword string
+	FederatedTokenFile  string
+	ManagedIdentity     bool
+	AuthorityHost       string
+}
+
+// SCIMConfig holds the Atlassian user-provisioning endpoint and its key.
+type SCIMConfig struct {
+	URL   string
+	Token string
+	// Rate is the SCIM request rate, in requests per second, shared by
+	// every replica.
+	Rate float64
+}
+
+// SyncConfig holds the worker's behaviour.
+type SyncConfig struct {
+	Concurrency int
+	Debounce    time.Duration
+	Lease       time.Duration
+	MaxAttempts int
+	MaxRetryAge time.Duration
+	DryRun      bool
+	// VerifiedDomains are the email domains the Atlassian organization has
+	// verified; empty means every domain is allowed.
+	VerifiedDomains []string
+	// UserNameSource is the Graph property copied to SCIM userName:
+	// "userPrincipalName", "mail" or "unchanged".
+	UserNameSource string
+}
+
+// Load builds a Config from env (variable name → value). A variable NAME
+// may also be given as NAME_FILE, a path whose trimmed contents are the
+// value, which is how secrets mounted as files are read. Load returns every
+// problem at once, each naming its variable.
+func Load(env map[string]string) (Config, error) {
+	r := reader{env: env}
+	c := Config{
+		ListenAddr:      r.str("LISTEN_ADDR"),
+		RedisURL:        r.str("REDIS_URL"),
+		KeyPrefix:       r.str("REDIS_KEY_PREFIX"),
+		MaxBodyBytes:    r.int64("MAX_BODY_BYTES"),
+		LogLevel:        strings.ToLower(r.str("LOG_LEVEL")),
+		LogFormat:       strings.ToLower(r.str("LOG_FORMAT")),
+		LogUserDetails:  r.boolean("LOG_USER_DETAILS"),
+		ShutdownTimeout: r.duration("SHUTDOWN_TIMEOUT"),
+		InboxRetention:  r.duration("INBOX_RETENTION"),
+		Graph: GraphConfig{
+			BaseURL:             strings.TrimRight(r.str("GRAPH_BASE_URL"), "/"),
+			TenantID:            r.str("AZURE_TENANT_ID"),
+			ClientID:            r.str("AZURE_CLIENT_ID"),
+			ClientSecret:        r.str("AZURE_CLIENT_SECRET"),
+			CertificatePath:     r.str("AZURE_CLIENT_CERTIFICATE_PATH"),
+			CertificatePassword: r.str("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+			FederatedTokenFile:  r.str("AZURE_FEDERATED_TOKEN_FILE"),
+			ManagedIdentity:     r.boolean("AZURE_USE_MANAGED_IDENTITY"),
+			AuthorityHost:       r.str("AZURE_AUTHORITY_HOST"),
+		},
+		SCIM: SCIMConfig{
+			URL:   strings.TrimRight(r.str("ATLASSIAN_SCIM_URL"), "/"),
+			Token: r.str("ATLASSIAN_SCIM_TOKEN"),
+			Rate:  r.float("ATLASSIAN_SCIM_RATE"),
+		},
+		Sync: SyncConfig{
+			Concurrency:     r.integer("WORKER_CONCURRENCY"),
+			Debounce:        r.duration("DEBOUNCE"),
+			Lease:           r.duration("LEASE_DURATION"),
+			MaxAttempts:     r.integer("MAX_ATTEMPTS"),
+			MaxRetryAge:     r.duration("MAX_RETRY_AGE"),
+			DryRun:          r.boolean("DRY_RUN"),
+			VerifiedDomains: r.list("ATLASSIAN_VERIFIED_DOMAINS"),
+			UserNameSource:  r.str("USERNAME_SOURCE"),
+		},
+	}
+	c.ClientStates = nonEmpty(r.str("GRAPH_CLIENT_STATE"), r.str("GRAPH_CLIENT_STATE_PREVIOUS"))
+	for i, d := range c.Sync.VerifiedDomains {
+		c.Sync.VerifiedDomains[i] = strings.ToLower(strings.TrimPrefix(d, "@"))
+	}
+	r.errs = append(r.errs, c.validate()...)
+	return c, errors.Join(r.errs...)
+}
+
+// Role is a part of `serve` that can run on its own.
+type Role string
+
+// The roles of `serve`.
+const (
+	RoleReceiver Role = "receiver"
+	RoleWorker   Role = "worker"
+)
+
+// CheckRoles reports what the given roles need that c lacks: the receiver
+// needs the clientState, the worker needs Graph and SCIM credentials.
+func (c Config) CheckRoles(roles ...Role) error {
+	var errs []error
+	for _, role := range roles {
+		switch role {
+		case RoleReceiver:
+			if len(c.ClientStates) == 0 {
+				errs = append(errs, missing("GRAPH_CLIENT_STATE",
+					"set it to the clientState of the Graph subscription (at most 128 characters)"))
+			}
+		case RoleWorker:
+			if c.SCIM.URL == "" {
+				errs = append(errs, missing("ATLASSIAN_SCIM_URL",
+					"set it to https://api.atlassian.com/scim/directory/<directory id>"))
+			}
+			if c.SCIM.Token == "" {
+				errs = append(errs, missing("ATLASSIAN_SCIM_TOKEN",
+					"set it to the directory's API key from Atlassian Administration"))
+			}
+			errs = append(errs, c.checkAzure()...)
+		default:
+			errs = append(errs, fmt.Errorf("unknown role %q: use receiver or worker", role))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) checkAzure() []error {
+	var errs []error
+	g := c.Graph
+	if g.ManagedIdentity {
+		return nil
+	}
+	if g.TenantID == "" {
+		errs = append(errs, missing("AZURE_TENANT_ID", "set it to the Entra tenant ID"))
+	}
+	if g.ClientID == "" {
+		errs = append(errs, missing("AZURE_CLIENT_ID", "set it to the app registration's client ID"))
+	}
+	if g.ClientSecret == "" && g.CertificatePath == "" && g.FederatedTokenFile == "" {
+		errs = append(errs, errors.New("no Azure credential: set AZURE_CLIENT_SECRET, "+
+			"AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, "+
+			"or AZURE_USE_MANAGED_IDENTITY=true"))
+	}
+	return errs
+}
+
+func (c Config) validate() []error {
+	var errs []error
+	if c.RedisURL == "" {
+		errs = append(errs, missing("REDIS_URL",
+			"set it to redis://host:6379/0, rediss://… for TLS, or \"embedded\" for a local trial"))
+	} else if c.RedisURL != Embedded {
+		errs = append(errs, checkURL("REDIS_URL", c.RedisURL, "redis", "rediss", "unix")...)
+	}
+	if strings.ContainsAny(c.KeyPrefix, "{}: ") || c.KeyPrefix == "" {
+		errs = append(errs, fmt.Errorf("REDIS_KEY_PREFIX %q is invalid: use letters, digits, '-' or '_'", c.KeyPrefix))
+	}
+	errs = append(errs, checkURL("GRAPH_BASE_URL", c.Graph.BaseURL, "https", "http")...)
+	if c.SCIM.URL != "" {
+		errs = append(errs, checkURL("ATLASSIAN_SCIM_URL", c.SCIM.URL, "https", "http")...)
+	}
+	if c.Graph.AuthorityHost != "" {
+		errs = append(errs, checkURL("AZURE_AUTHORITY_HOST", c.Graph.AuthorityHost, "https")...)
+	}
+	for i, s := range c.ClientStates {
+		if len(s) > 128 {
+			name := []string{"GRAPH_CLIENT_STATE", "GRAPH_CLIENT_STATE_PREVIOUS"}[i]
+			errs = append(errs, fmt.Errorf("%s is %d characters long: Graph allows at most 128", name, len(s)))
+		}
+	}
+	errs = append(errs, c.validateSync()...)
+	switch c.LogFormat {
+	case "auto", "json", "text":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_FORMAT %q is invalid: use auto, json or text", c.LogFormat))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("LOG_LEVEL %q is invalid: use debug, info, warn or error", c.LogLevel))
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("MAX_BODY_BYTES %d is too small: use at least 1024", c.MaxBodyBytes))
+	}
+	return errs
+}
+
+func (c Config) validateSync() []error {
+	var errs []error
+	s := c.Sync
+	if s.Concurrency < 1 || s.Concurrency > 1024 {
+		errs = append(errs, fmt.Errorf("WORKER_CONCURRENCY %d is out of range: use 1 to 1024", s.Concurrency))
+	}
+	if s.Debounce < 0 {
+		errs = append(errs, fmt.Errorf("DEBOUNCE %s is negative", s.Debounce))
+	}
+	if s.Lease < 10*time.Second {
+		errs = append(errs, fmt.Errorf("LEASE_DURATION %s is too short: use at least 10s", s.Lease))
+	}
+	if s.MaxAttempts < 1 {
+		errs = append(errs, fmt.Errorf("MAX_ATTEMPTS %d is invalid: use at least 1", s.MaxAttempts))
+	}
+	if c.SCIM.Rate < 0 {
+		errs = append(errs, fmt.Errorf("ATLASSIAN_SCIM_RATE %g is negative: use 0 for no limit", c.SCIM.Rate))
+	}
+	switch s.UserNameSource {
+	case "userPrincipalName", "mail", "unchanged":
+	default:
+		errs = append(errs, fmt.Errorf("USERNAME_SOURCE %q is invalid: use userPrincipalName, mail or unchanged",
+			s.UserNameSource))
+	}
+	for _, d := range s.VerifiedDomains {
+		if !strings.Contains(d, ".") || strings.ContainsAny(d, "@/ ") {
+			errs = append(errs, fmt.Errorf("ATLASSIAN_VERIFIED_DOMAINS entry %q is not a domain name", d))
+		}
+	}
+	return errs
+}
+
+func checkURL(name, raw string, schemes ...string) []error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return []error{fmt.Errorf("%s is not a valid URL: %v", name, err)}
+	}
+	for _, s := range schemes {
+		if u.Scheme == s && (u.Host != "" || s == "unix") {
+			return nil
+		}
+	}
+	return []error{fmt.Errorf("%s %q is invalid: want an absolute %s URL", name, redactURL(u),
+		strings.Join(schemes, " or "))}
+}
+
+// redactURL hides a password in a URL so it can appear in an error.
+func redactURL(u *url.URL) string {
+	return u.Redacted()
+}
+
+func missing(name, fix string) error {
+	return fmt.Errorf("%s is not set: %s", name, fix)
+}
+
+func nonEmpty(values ...string) []string {
+	var out []string
+	for _, v := range values {
+		if v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Environ returns the process environment as a map, the form Load takes.
+func Environ() map[string]string {
+	env := make(map[string]string)
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
