@@ -42,20 +42,27 @@ func writeError(w http.ResponseWriter, r *http.Request, status int, code, messag
 }
 
 // writeInjectedFailure sends a failure queued by FailNext. Its error code
-// is the status text without spaces, as in Graph's "TooManyRequests".
+// is the status text without spaces, as in Graph's "TooManyRequests". When
+// the queued header sets a Content-Type, the body is the bare status text
+// instead, as a gateway in front of Graph might send it.
 func writeInjectedFailure(w http.ResponseWriter, r *http.Request, failure injectedFailure) {
 	for key, values := range failure.header {
 		for _, value := range values {
 			w.Header().Add(key, value)
 		}
 	}
-	if failure.status < http.StatusBadRequest {
+	text := http.StatusText(failure.status)
+	switch {
+	case failure.status < http.StatusBadRequest:
 		setGraphHeaders(w, r)
 		w.WriteHeader(failure.status)
-		return
+	case failure.header.Get("Content-Type") != "":
+		setGraphHeaders(w, r)
+		w.WriteHeader(failure.status)
+		_, _ = w.Write([]byte(text))
+	default:
+		writeError(w, r, failure.status, strings.ReplaceAll(text, " ", ""), text+".")
 	}
-	text := http.StatusText(failure.status)
-	writeError(w, r, failure.status, strings.ReplaceAll(text, " ", ""), text+".")
 }
 
 // setGraphHeaders sets the request-id Graph gives every response and

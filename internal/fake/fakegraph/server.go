@@ -11,6 +11,8 @@
 package fakegraph
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -120,6 +122,19 @@ func (s *Server) BaseURL() string {
 	return s.srv.URL + apiVersionPath
 }
 
+// CertPool returns a pool containing the server's TLS certificate.
+func (s *Server) CertPool() *x509.CertPool {
+	pool := x509.NewCertPool()
+	pool.AddCert(s.srv.Certificate())
+	return pool
+}
+
+// CertificatePEM returns the server's TLS certificate in PEM form, suitable
+// for a file named by SSL_CERT_FILE.
+func (s *Server) CertificatePEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.srv.Certificate().Raw})
+}
+
 // Requests returns how many requests arrived whose decoded path starts
 // with prefix, such as "/v1.0/users/". It counts rejected and failed
 // requests too. A key in parentheses, /v1.0/users('key'), counts as
@@ -144,8 +159,9 @@ func (s *Server) TotalRequests() int {
 }
 
 // FailNext makes the server reject the next n requests with status, the
-// given headers and a Graph error body, then serve normally again. Calls
-// add up: FailNext(1, 429, h) then FailNext(1, 503, nil) fails the next
+// given headers and a Graph error body, then serve normally again. A
+// Content-Type in header replaces the Graph error body with the bare
+// status text, as a gateway might send. Calls add up: FailNext(1, 429, h) then FailNext(1, 503, nil) fails the next
 // request with 429 and the one after with 503.
 func (s *Server) FailNext(n int, status int, header http.Header) {
 	s.mu.Lock()

@@ -2,8 +2,11 @@ package fakegraph
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"testing"
@@ -227,6 +230,34 @@ func TestFailNext(t *testing.T) {
 	}
 }
 
+func TestFailNextGatewayBody(t *testing.T) {
+	s := startServer(t)
+	s.FailNext(1, http.StatusBadGateway, http.Header{"Content-Type": {"text/html"}})
+
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.BaseURL()+"/users/"+alex.ID, nil)
+	if err != nil {
+		t.Fatalf("new request: %v", err)
+	}
+	resp, err := s.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("got status %d, want %d", resp.StatusCode, http.StatusBadGateway)
+	}
+	if got := resp.Header.Get("Content-Type"); got != "text/html" {
+		t.Errorf("got Content-Type %q, want text/html", got)
+	}
+	if got, want := string(body), "Bad Gateway"; got != want {
+		t.Errorf("got body %q, want %q", got, want)
+	}
+}
+
 func TestRequestCounts(t *testing.T) {
 	s := startServer(t)
 	s.PutUser(alex)
@@ -332,6 +363,35 @@ func TestRewriteKeySegments(t *testing.T) {
 			t.Errorf("got escaped path %q, want %q", got, want)
 		}
 	})
+}
+
+func TestCertificateTrusted(t *testing.T) {
+	s := startServer(t)
+	s.PutUser(alex)
+
+	fromPEM := x509.NewCertPool()
+	if !fromPEM.AppendCertsFromPEM(s.CertificatePEM()) {
+		t.Fatal("got no certificate from CertificatePEM, want one")
+	}
+	for name, pool := range map[string]*x509.CertPool{"CertificatePEM": fromPEM, "CertPool": s.CertPool()} {
+		t.Run(name, func(t *testing.T) {
+			transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+			defer transport.CloseIdleConnections()
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, s.BaseURL()+"/users/"+alex.ID, nil)
+			if err != nil {
+				t.Fatalf("new request: %v", err)
+			}
+			req.Header.Set("Authorization", "Bearer "+validToken)
+			resp, err := (&http.Client{Transport: transport}).Do(req)
+			if err != nil {
+				t.Fatalf("GET with the server's certificate trusted: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("got status %d, want %d", resp.StatusCode, http.StatusOK)
+			}
+		})
+	}
 }
 
 func startServer(t *testing.T) *Server {
