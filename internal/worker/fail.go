@@ -1,0 +1,142 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/entrabridge/entrabridge/internal/bridge"
+	"github.com/entrabridge/entrabridge/internal/failure"
+	"github.com/entrabridge/entrabridge/internal/mapping"
+	"github.com/entrabridge/entrabridge/internal/plan"
+)
+
+// Dead-letter reasons. docs/operations.md explains each with what an admin
+// should do.
+const (
+	ReasonUnmapped          = "unmapped"
+	ReasonAmbiguousMapping  = "ambiguous_mapping"
+	ReasonUnverifiedDomain  = "unverified_domain"
+	ReasonSCIMConflict      = "scim_conflict"
+	ReasonSCIMUnauthorized  = "scim_unauthorized"
+	ReasonSCIMRejected      = "scim_rejected"
+	ReasonSCIMUserNotFound  = "scim_user_not_found"
+	ReasonGraphRejected     = "graph_rejected"
+	ReasonRetriesExhausted  = "retries_exhausted"
+	ReasonUnclassifiedError = "unclassified_error"
+)
+
+// verdict is what to do with a failed sync.
+type verdict struct {
+	// reason is empty for a retry.
+	reason string
+	detail string
+}
+
+// classify decides, in one place, whether a failed sync is retried or
+// dead-lettered, and with which reason.
+func classify(err error) verdict {
+	switch {
+	case errors.Is(err, mapping.ErrUnmapped):
+		return verdict{ReasonUnmapped, err.Error() +
+			". Fix: provision the user to Atlassian, or map it with `entrabridge mapping set`"}
+	case errors.Is(err, mapping.ErrAmbiguous):
+		return verdict{ReasonAmbiguousMapping, err.Error() +
+			". Fix: remove the duplicate SCIM users or map the right one with `entrabridge mapping set`"}
+	case errors.Is(err, plan.ErrUnverifiedDomain):
+		return verdict{ReasonUnverifiedDomain, err.Error() +
+			". Fix: verify and claim the domain in Atlassian Administration and add it to " +
+			"ATLASSIAN_VERIFIED_DOMAINS, then retry the dead letter"}
+	}
+
+	var fe *failure.Error
+	if !errors.As(err, &fe) {
+		return verdict{detail: err.Error()}
+	}
+	if fe.Class == failure.Retryable {
+		return verdict{detail: err.Error()}
+	}
+	if fe.Service == "graph" {
+		return verdict{ReasonGraphRejected, err.Error() +
+			". Fix: check the app's User.Read.All permission and admin consent"}
+	}
+	switch {
+	case fe.Status == http.StatusConflict:
+		return verdict{ReasonSCIMConflict, err.Error() +
+			". Fix: another Atlassian account holds this address; merge or rename that account, then retry"}
+	case fe.Status == http.StatusUnauthorized || fe.Status == http.StatusForbidden:
+		return verdict{ReasonSCIMUnauthorized, err.Error() +
+			". Fix: renew the directory API key in ATLASSIAN_SCIM_TOKEN, then retry"}
+	case fe.Class == failure.NotFound:
+		return verdict{ReasonSCIMUserNotFound, err.Error() +
+			". Fix: the SCIM user was deleted or deactivated; re-provision it or fix the mapping"}
+	}
+	return verdict{ReasonSCIMRejected, err.Error()}
+}
+
+// fail ends the claim of a failed sync: a retry after a backoff, or a dead
+// letter when the failure is permanent or retries are used up.
+func (w *Worker) fail(ctx context.Context, job bridge.Job, err error) Result {
+	v := classify(err)
+	if v.reason == "" && w.retriesExhausted(job) {
+		v.reason = ReasonRetriesExhausted
+		v.detail = fmt.Sprintf("gave up after %d attempts: %s", job.Attempt+1, v.detail)
+	}
+	if v.reason != "" {
+		return w.deadLetter(ctx, job, v)
+	}
+
+	wait := w.backoff(job.Attempt)
+	if ra := failure.RetryAfterOf(err); ra > wait {
+		wait = ra
+	}
+	var fe *failure.Error
+	if errors.As(err, &fe) && fe.Service == "scim" && fe.Status == http.StatusTooManyRequests && w.pauser != nil {
+		// One 429 pauses the whole pool: the limit is Atlassian's, not
+		// this job's.
+		if perr := w.pauser.Pause(ctx, wait); perr != nil {
+			w.log.Error("pause scim requests failed", "err", perr)
+		}
+	}
+	w.log.Warn("sync failed; retrying later", "user_id", job.UserID, "attempt", job.Attempt+1,
+		"retry_in_ms", wait.Milliseconds(), "err", err)
+	if rerr := w.store.Retry(ctx, job, time.Now().Add(wait), err.Error()); rerr != nil {
+		w.log.Error("schedule retry failed; the claim will lapse and the user be synced again",
+			"user_id", job.UserID, "err", rerr)
+	}
+	return ResultRetry
+}
+
+func (w *Worker) deadLetter(ctx context.Context, job bridge.Job, v verdict) Result {
+	id, err := w.store.DeadLetter(ctx, job, v.reason, v.detail, w.cfg.Debounce)
+	if err != nil {
+		w.log.Error("dead-letter failed; the claim will lapse and the user be synced again",
+			"user_id", job.UserID, "reason", v.reason, "err", err)
+		return ResultRetry
+	}
+	w.log.Error("sync dead-lettered", "user_id", job.UserID, "reason", v.reason,
+		"dead_letter_id", id, "attempt", job.Attempt+1, "detail", v.detail)
+	return ResultDeadLettered
+}
+
+func (w *Worker) retriesExhausted(job bridge.Job) bool {
+	if job.Attempt+1 >= w.cfg.MaxAttempts {
+		return true
+	}
+	return !job.FirstFailure.IsZero() && time.Since(job.FirstFailure) > w.cfg.MaxRetryAge
+}
+
+// backoff returns the delay before the retry after attempt failures:
+// BackoffBase doubled per attempt and capped at BackoffMax, then drawn at
+// random from its upper half so that retries of many users spread out.
+func (w *Worker) backoff(attempt int) time.Duration {
+	d := w.cfg.BackoffMax
+	if attempt < 30 {
+		d = min(w.cfg.BackoffBase<<attempt, w.cfg.BackoffMax)
+	}
+	half := d / 2
+	return half + rand.N(half+1)
+}

@@ -1,0 +1,313 @@
+// Package worker turns queued notifications into synced Atlassian users.
+//
+// A Worker runs three loops against the store: the scheduler moves accepted
+// notifications from the inbox into the due set, where notifications for
+// one user coalesce; the reclaimer returns claims of crashed workers to the
+// due set; and the dispatcher claims due users and syncs each one (read
+// Graph, compare, PATCH SCIM) on a bounded pool of goroutines. A claim is a
+// lease in the store, so no two workers in any replica sync one user at
+// once, and every outcome ends the claim in exactly one way: completed,
+// retried later, or dead-lettered with a reason.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/entrabridge/entrabridge/internal/bridge"
+	"github.com/entrabridge/entrabridge/internal/mapping"
+	"github.com/entrabridge/entrabridge/internal/plan"
+	"github.com/entrabridge/entrabridge/internal/scim"
+)
+
+// Store is the durable queue and memory the worker uses; redisstore.Store
+// meets it.
+type Store interface {
+	mapping.Store
+	Schedule(ctx context.Context, consumer string, debounce time.Duration, count int64, block time.Duration) (int, error)
+	Claim(ctx context.Context, owner string, max int, lease time.Duration) ([]bridge.Job, error)
+	NextDue(ctx context.Context) (time.Time, bool, error)
+	Complete(ctx context.Context, job bridge.Job, debounce time.Duration) error
+	Retry(ctx context.Context, job bridge.Job, at time.Time, lastErr string) error
+	DeadLetter(ctx context.Context, job bridge.Job, reason, detail string, debounce time.Duration) (string, error)
+	ReclaimExpired(ctx context.Context) (int, error)
+	TrimInbox(ctx context.Context) error
+	Snapshot(ctx context.Context, userID string) (bridge.Snapshot, bool, error)
+	SaveSnapshot(ctx context.Context, snap bridge.Snapshot) error
+	AppendAudit(ctx context.Context, e bridge.AuditEntry) error
+}
+
+// Directory reads users from Entra; the graph package's client, adapted in
+// cmd/, meets it. It returns a failure.NotFound error for a missing user.
+type Directory interface {
+	GetUser(ctx context.Context, id string) (plan.EntraUser, error)
+}
+
+// SCIM is the part of the Atlassian SCIM client the worker uses.
+type SCIM interface {
+	mapping.Directory
+	PatchUser(ctx context.Context, id string, ops []scim.Operation) (scim.User, error)
+}
+
+// Pauser stops SCIM requests across the worker pool; throttle.Limiter
+// meets it.
+type Pauser interface {
+	Pause(ctx context.Context, d time.Duration) error
+	PausedFor(ctx context.Context) (time.Duration, error)
+}
+
+// Config is the worker's behaviour. Zero fields take the defaults named.
+type Config struct {
+	// Owner names this worker in leases; it must be unique per process.
+	Owner string
+	// Concurrency is how many syncs run at once; 0 means 8.
+	Concurrency int
+	// Debounce is the window in which notifications for one user coalesce.
+	// Zero means no wait.
+	Debounce time.Duration
+	// Lease is how long a claim lasts; 0 means 60 s. A sync is cancelled
+	// LeaseMargin before its lease ends, so a lapsed claim never overlaps a
+	// running sync.
+	Lease time.Duration
+	// MaxAttempts is how many failed attempts dead-letter a sync; 0 means 10.
+	MaxAttempts int
+	// MaxRetryAge is how long after its first failure a sync is
+	// dead-lettered; 0 means 24 h.
+	MaxRetryAge time.Duration
+	// BackoffBase and BackoffMax bound the retry delay, which doubles per
+	// attempt with full jitter; 0 means 1 s and 5 min.
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// PollInterval is the longest the dispatcher sleeps when nothing is
+	// due; 0 means 100 ms.
+	PollInterval time.Duration
+	// DryRun records each PATCH in the audit trail instead of sending it.
+	DryRun bool
+	Policy plan.Policy
+	// LogUserDetails allows userPrincipalName and mail in logs.
+	LogUserDetails bool
+	Logger         *slog.Logger
+}
+
+// LeaseMargin is how long before its lease ends a sync is cancelled.
+const LeaseMargin = 5 * time.Second
+
+func (c *Config) setDefaults() {
+	if c.Concurrency <= 0 {
+		c.Concurrency = 8
+	}
+	if c.Lease <= 0 {
+		c.Lease = 60 * time.Second
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 10
+	}
+	if c.MaxRetryAge <= 0 {
+		c.MaxRetryAge = 24 * time.Hour
+	}
+	if c.BackoffBase <= 0 {
+		c.BackoffBase = time.Second
+	}
+	if c.BackoffMax <= 0 {
+		c.BackoffMax = 5 * time.Minute
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 100 * time.Millisecond
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Worker syncs claimed users. Create it with New.
+type Worker struct {
+	cfg      Config
+	store    Store
+	dir      Directory
+	scim     SCIM
+	pauser   Pauser
+	resolver *mapping.Resolver
+	log      *slog.Logger
+	observer Observer
+}
+
+// Observer receives the outcome of every sync; nil means none.
+type Observer interface {
+	Synced(job bridge.Job, result Result, d time.Duration)
+}
+
+// New returns a Worker. pauser may be nil, which disables the pool-wide
+// pause after a SCIM 429.
+func New(cfg Config, store Store, dir Directory, client SCIM, pauser Pauser) (*Worker, error) {
+	if cfg.Owner == "" {
+		return nil, errors.New("worker: Config.Owner is empty")
+	}
+	cfg.setDefaults()
+	if cfg.Lease <= 2*LeaseMargin {
+		return nil, fmt.Errorf("worker: lease %s is too short: use more than %s", cfg.Lease, 2*LeaseMargin)
+	}
+	return &Worker{
+		cfg:      cfg,
+		store:    store,
+		dir:      dir,
+		scim:     client,
+		pauser:   pauser,
+		resolver: &mapping.Resolver{Store: store, Directory: client},
+		log:      cfg.Logger,
+	}, nil
+}
+
+// SetObserver sets the receiver of sync outcomes. Call it before Run.
+func (w *Worker) SetObserver(o Observer) { w.observer = o }
+
+// Run runs the scheduler, reclaimer and dispatcher until ctx ends, then
+// stops claiming and waits for the syncs in flight. Syncs still running
+// after grace are cancelled and their users made due again at once, so
+// another worker picks them up. Run returns nil after a clean stop.
+func (w *Worker) Run(ctx context.Context, grace time.Duration) error {
+	w.log.Info("worker started", "owner", w.cfg.Owner, "concurrency", w.cfg.Concurrency,
+		"debounce", w.cfg.Debounce, "lease", w.cfg.Lease, "dry_run", w.cfg.DryRun)
+
+	var loops sync.WaitGroup
+	loops.Go(func() { w.scheduleLoop(ctx) })
+	loops.Go(func() { w.reclaimLoop(ctx) })
+
+	// Syncs run on their own context so that shutdown can let them finish.
+	syncCtx, cancelSyncs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSyncs()
+	var syncs sync.WaitGroup
+	w.dispatch(ctx, syncCtx, &syncs)
+
+	done := make(chan struct{})
+	go func() { syncs.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(grace):
+		w.log.Warn("shutdown grace ended with syncs in flight; releasing them", "grace", grace)
+		cancelSyncs()
+		<-done
+	}
+	loops.Wait()
+	w.log.Info("worker stopped", "owner", w.cfg.Owner)
+	return nil
+}
+
+// dispatch claims due users while ctx lasts and starts one sync per claim,
+// at most Concurrency at a time.
+func (w *Worker) dispatch(ctx, syncCtx context.Context, syncs *sync.WaitGroup) {
+	slots := make(chan struct{}, w.cfg.Concurrency)
+	for ctx.Err() == nil {
+		if !w.waitForSCIM(ctx) {
+			return
+		}
+		free := w.cfg.Concurrency - len(slots)
+		if free == 0 {
+			// Wait for a slot: acquire one, then give it back to count.
+			select {
+			case slots <- struct{}{}:
+				<-slots
+			case <-ctx.Done():
+				return
+			}
+			continue
+		}
+		jobs, err := w.store.Claim(ctx, w.cfg.Owner, free, w.cfg.Lease)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Error("claim failed", "err", err)
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+		if len(jobs) == 0 {
+			sleep(ctx, w.idleWait(ctx))
+			continue
+		}
+		for _, job := range jobs {
+			slots <- struct{}{}
+			syncs.Go(func() {
+				defer func() { <-slots }()
+				w.process(syncCtx, job)
+			})
+		}
+	}
+}
+
+// waitForSCIM sleeps while SCIM requests are paused pool-wide, so no worker
+// holds a claim it cannot act on. It reports false when ctx ended.
+func (w *Worker) waitForSCIM(ctx context.Context) bool {
+	if w.pauser == nil {
+		return true
+	}
+	d, err := w.pauser.PausedFor(ctx)
+	if err != nil {
+		return ctx.Err() == nil
+	}
+	if d > 0 {
+		w.log.Info("scim requests paused after throttling", "wait_ms", d.Milliseconds())
+		sleep(ctx, d)
+	}
+	return ctx.Err() == nil
+}
+
+// idleWait returns how long to sleep when nothing is due: until the next
+// due time, but at most PollInterval, because a notification may arrive.
+func (w *Worker) idleWait(ctx context.Context) time.Duration {
+	wait := w.cfg.PollInterval
+	next, ok, err := w.store.NextDue(ctx)
+	if err == nil && ok {
+		if d := time.Until(next); d < wait {
+			wait = max(d, 5*time.Millisecond)
+		}
+	}
+	return wait
+}
+
+func (w *Worker) scheduleLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		_, err := w.store.Schedule(ctx, w.cfg.Owner, w.cfg.Debounce, 500, time.Second)
+		if err != nil && ctx.Err() == nil {
+			w.log.Error("schedule notifications failed", "err", err)
+			sleep(ctx, time.Second)
+		}
+	}
+}
+
+// reclaimLoop returns lapsed claims to the due set every few seconds and
+// trims the inbox history once a minute.
+func (w *Worker) reclaimLoop(ctx context.Context) {
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	lastTrim := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if n, err := w.store.ReclaimExpired(ctx); err != nil {
+			w.log.Error("reclaim lapsed claims failed", "err", err)
+		} else if n > 0 {
+			w.log.Warn("reclaimed lapsed claims of stopped workers", "users", n)
+		}
+		if time.Since(lastTrim) > time.Minute {
+			lastTrim = time.Now()
+			if err := w.store.TrimInbox(ctx); err != nil {
+				w.log.Error("trim inbox failed", "err", err)
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
