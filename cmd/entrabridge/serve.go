@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/entrabridge/entrabridge/internal/config"
+	"github.com/entrabridge/entrabridge/internal/graph"
+	"github.com/entrabridge/entrabridge/internal/notification"
+	"github.com/entrabridge/entrabridge/internal/redisstore"
+	"github.com/entrabridge/entrabridge/internal/scim"
+	"github.com/entrabridge/entrabridge/internal/server"
+	"github.com/entrabridge/entrabridge/internal/throttle"
+	"github.com/entrabridge/entrabridge/internal/worker"
+)
+
+func (c *cli) serveCommand() *cobra.Command {
+	var roles []string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the notification receiver and the sync worker",
+		Long: "serve runs the HTTP receiver for Graph change notifications and the worker that\n" +
+			"syncs changed users to Atlassian. --roles runs only some of them, so receivers\n" +
+			"and workers can scale apart.\n\nEnvironment variables:\n" + variablesHelp(),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(c.env)
+			if err != nil {
+				return fmt.Errorf("invalid configuration:\n%w", err)
+			}
+			parsed, err := parseRoles(roles)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), app{cfg: cfg, roles: parsed, log: newLogger(cfg, c.stderr)})
+		},
+	}
+	cmd.Flags().StringSliceVar(&roles, "roles", []string{"receiver", "worker"},
+		"roles to run: receiver, worker")
+	return cmd
+}
+
+func parseRoles(names []string) ([]config.Role, error) {
+	var roles []config.Role
+	for _, n := range names {
+		r := config.Role(strings.TrimSpace(n))
+		if r != config.RoleReceiver && r != config.RoleWorker {
+			return nil, fmt.Errorf("--roles: unknown role %q: use receiver or worker", n)
+		}
+		roles = append(roles, r)
+	}
+	if len(roles) == 0 {
+		return nil, errors.New("--roles: name at least one role")
+	}
+	return roles, nil
+}
+
+func variablesHelp() string {
+	var b strings.Builder
+	for _, v := range config.Variables {
+		def := ""
+		if v.Default != "" {
+			def = " (default " + v.Default + ")"
+		}
+		fmt.Fprintf(&b, "  %-34s %s%s\n", v.Name, v.Help, def)
+	}
+	return b.String()
+}
+
+// app is everything serve needs beyond the configuration. The demo fills
+// the optional fields to run against in-process fakes.
+type app struct {
+	cfg   config.Config
+	roles []config.Role
+	log   *slog.Logger
+
+	// httpClient, when set, carries every Graph, token and SCIM request;
+	// nil means Go's default transport, which trusts SSL_CERT_FILE.
+	httpClient *http.Client
+	// listener, when set, is where the receiver listens instead of
+	// LISTEN_ADDR.
+	listener net.Listener
+	// store, when set, is used instead of opening REDIS_URL.
+	store *redisstore.Store
+}
+
+func (a app) has(r config.Role) bool { return slices.Contains(a.roles, r) }
+
+// serve runs the configured roles until ctx ends, then shuts down in order:
+// stop accepting notifications, let in-flight syncs finish within
+// SHUTDOWN_TIMEOUT (releasing the rest to other workers), close Redis.
+func serve(ctx context.Context, a app) error {
+	if err := a.cfg.CheckRoles(a.roles...); err != nil {
+		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	store := a.store
+	if store == nil {
+		var err error
+		if store, err = openStore(ctx, a.cfg, a.log); err != nil {
+			return err
+		}
+		defer store.Close()
+	}
+
+	var srv *server.Server
+	serverErr := make(chan error, 1)
+	if a.has(config.RoleReceiver) {
+		var err error
+		srv, err = startReceiver(a, store, serverErr)
+		if err != nil {
+			return err
+		}
+	}
+
+	workerDone := make(chan error, 1)
+	if a.has(config.RoleWorker) {
+		w, err := newWorker(a, store)
+		if err != nil {
+			return err
+		}
+		go func() { workerDone <- w.Run(ctx, a.cfg.ShutdownTimeout) }()
+	} else {
+		close(workerDone)
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-serverErr:
+		return fmt.Errorf("http server: %w", err)
+	}
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+
+	if srv != nil {
+		shutCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		err := srv.Shutdown(shutCtx)
+		cancel()
+		if err != nil {
+			a.log.Error("http server shutdown", "err", err)
+		}
+	}
+	if err := <-workerDone; err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*redisstore.Store, error) {
+	opts := redisstore.Options{Prefix: cfg.KeyPrefix, InboxRetention: cfg.InboxRetention}
+	if cfg.RedisURL == config.Embedded {
+		store, addr, err := redisstore.OpenEmbedded(opts)
+		if err != nil {
+			return nil, fmt.Errorf("start embedded redis: %w", err)
+		}
+		log.Warn("REDIS_URL=embedded: using an in-process Redis; every queued notification, "+
+			"mapping and dead letter is LOST when this process stops. Use it for trials only.", "addr", addr)
+		return store, nil
+	}
+	connectCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	store, err := redisstore.Open(connectCtx, cfg.RedisURL, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to redis (REDIS_URL): %w", err)
+	}
+	return store, nil
+}
+
+func startReceiver(a app, store *redisstore.Store, serverErr chan<- error) (*server.Server, error) {
+	srv := server.New(server.Config{
+		Addr:      a.cfg.ListenAddr,
+		Logger:    a.log,
+		Ready:     store.Ping,
+		BodyLimit: a.cfg.MaxBodyBytes,
+	})
+	h, err := notification.NewHandler(notification.Config{
+		ClientStates: a.cfg.ClientStates,
+		MaxBodyBytes: a.cfg.MaxBodyBytes,
+		Logger:       a.log,
+	}, store)
+	if err != nil {
+		return nil, err
+	}
+	h.Register(srv.Echo())
+
+	ln := a.listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", a.cfg.ListenAddr); err != nil {
+			return nil, fmt.Errorf("listen on LISTEN_ADDR %s: %w", a.cfg.ListenAddr, err)
+		}
+	}
+	a.log.Info("receiver listening", "addr", ln.Addr().String())
+	go func() {
+		if err := srv.Start(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serverErr <- err
+		}
+	}()
+	return srv, nil
+}
+
+func newWorker(a app, store *redisstore.Store) (*worker.Worker, error) {
+	g := a.cfg.Graph
+	gc, err := graph.New(graph.Config{
+		BaseURL: g.BaseURL, TenantID: g.TenantID, ClientID: g.ClientID,
+		ClientSecret: g.ClientSecret, CertificatePath: g.CertificatePath,
+		CertificatePassword: g.CertificatePassword, FederatedTokenFile: g.FederatedTokenFile,
+		ManagedIdentity: g.ManagedIdentity, AuthorityHost: g.AuthorityHost,
+		HTTPClient: a.httpClient,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("graph client: %w", err)
+	}
+
+	limiter := throttle.New(store, "scim", a.cfg.SCIM.Rate, max(1, int(a.cfg.SCIM.Rate)))
+	sc, err := scim.New(a.cfg.SCIM.URL, a.cfg.SCIM.Token, scim.Options{
+		HTTPClient: a.httpClient,
+		Limiter:    limiter,
+		UserAgent:  "entrabridge",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("scim client: %w", err)
+	}
+
+	host, _ := os.Hostname()
+	s := a.cfg.Sync
+	if len(s.VerifiedDomains) == 0 {
+		a.log.Warn("ATLASSIAN_VERIFIED_DOMAINS is empty: email changes to any domain are sent; " +
+			"a change to a domain the Atlassian organization has not verified unlinks the account")
+	}
+	return worker.New(worker.Config{
+		Owner:          fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6),
+		Concurrency:    s.Concurrency,
+		Debounce:       s.Debounce,
+		Lease:          s.Lease,
+		MaxAttempts:    s.MaxAttempts,
+		MaxRetryAge:    s.MaxRetryAge,
+		DryRun:         s.DryRun,
+		Policy:         planPolicy(s),
+		LogUserDetails: a.cfg.LogUserDetails,
+		Logger:         a.log,
+	}, store, directory{gc}, sc, limiter)
+}
