@@ -303,10 +303,34 @@ func TestServeSyncsRenames(t *testing.T) {
 			t.Errorf("process sent %s %s; it must only PATCH", r.Method, r.Path)
 		}
 	}
+	metrics := b.get("/metrics")
+	for _, want := range []string{
+		`entrabridge_notifications_accepted_total{endpoint="changes",kind="change"} 5`,
+		`entrabridge_syncs_total{result="synced"} 4`,
+		`entrabridge_syncs_total{result="unchanged"} 1`,
+		`entrabridge_queue_users{state="in_flight"} 0`,
+		`entrabridge_http_client_request_duration_seconds_count{method="PATCH"`,
+		`entrabridge_sync_lag_seconds_count 5`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	if code := b.stop(); code != 0 {
 		t.Errorf("exit code after SIGTERM = %d, want 0", code)
 	}
 	assertNoSecrets(t, b.logs.String())
+}
+
+func (b *process) get(path string) string {
+	b.t.Helper()
+	resp, err := http.Get(b.base + path)
+	if err != nil {
+		b.t.Fatalf("get %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
 }
 
 func TestServeRejectsBadInput(t *testing.T) {

@@ -12,10 +12,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/spf13/cobra"
 
 	"github.com/entrabridge/entrabridge/internal/config"
 	"github.com/entrabridge/entrabridge/internal/graph"
+	"github.com/entrabridge/entrabridge/internal/metrics"
 	"github.com/entrabridge/entrabridge/internal/notification"
 	"github.com/entrabridge/entrabridge/internal/redisstore"
 	"github.com/entrabridge/entrabridge/internal/scim"
@@ -112,22 +114,36 @@ func serve(ctx context.Context, a app) error {
 		defer store.Close()
 	}
 
-	var srv *server.Server
-	serverErr := make(chan error, 1)
+	m := metrics.New()
+	m.SetLogger(a.log)
+	m.WatchQueue(store.Depths)
+
+	// Every role serves /healthz, /readyz and /metrics; the receiver role
+	// adds the webhooks.
+	srv := server.New(server.Config{
+		Addr:      a.cfg.ListenAddr,
+		Logger:    a.log,
+		Ready:     store.Ping,
+		BodyLimit: a.cfg.MaxBodyBytes,
+	})
+	srv.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
 	if a.has(config.RoleReceiver) {
-		var err error
-		srv, err = startReceiver(a, store, serverErr)
-		if err != nil {
+		if err := registerReceiver(a, srv, store, m); err != nil {
 			return err
 		}
+	}
+	serverErr := make(chan error, 1)
+	if err := startServer(a, srv, serverErr); err != nil {
+		return err
 	}
 
 	workerDone := make(chan error, 1)
 	if a.has(config.RoleWorker) {
-		w, err := newWorker(a, store)
+		w, err := newWorker(a, store, m)
 		if err != nil {
 			return err
 		}
+		w.SetObserver(m)
 		go func() { workerDone <- w.Run(ctx, a.cfg.ShutdownTimeout) }()
 	} else {
 		close(workerDone)
@@ -140,13 +156,11 @@ func serve(ctx context.Context, a app) error {
 	}
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
 
-	if srv != nil {
-		shutCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-		err := srv.Shutdown(shutCtx)
-		cancel()
-		if err != nil {
-			a.log.Error("http server shutdown", "err", err)
-		}
+	shutCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	err := srv.Shutdown(shutCtx)
+	cancel()
+	if err != nil {
+		a.log.Error("http server shutdown failed", "err", err)
 	}
 	if err := <-workerDone; err != nil {
 		return fmt.Errorf("worker: %w", err)
@@ -175,46 +189,55 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (*redis
 	return store, nil
 }
 
-func startReceiver(a app, store *redisstore.Store, serverErr chan<- error) (*server.Server, error) {
-	srv := server.New(server.Config{
-		Addr:      a.cfg.ListenAddr,
-		Logger:    a.log,
-		Ready:     store.Ping,
-		BodyLimit: a.cfg.MaxBodyBytes,
-	})
+func registerReceiver(a app, srv *server.Server, store *redisstore.Store, m *metrics.Metrics) error {
 	h, err := notification.NewHandler(notification.Config{
 		ClientStates: a.cfg.ClientStates,
 		MaxBodyBytes: a.cfg.MaxBodyBytes,
 		Logger:       a.log,
+		Metrics:      m,
 	}, store)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	h.Register(srv.Echo())
+	return nil
+}
 
+func startServer(a app, srv *server.Server, serverErr chan<- error) error {
 	ln := a.listener
 	if ln == nil {
+		var err error
 		if ln, err = net.Listen("tcp", a.cfg.ListenAddr); err != nil {
-			return nil, fmt.Errorf("listen on LISTEN_ADDR %s: %w", a.cfg.ListenAddr, err)
+			return fmt.Errorf("listen on LISTEN_ADDR %s: %w", a.cfg.ListenAddr, err)
 		}
 	}
-	a.log.Info("receiver listening", "addr", ln.Addr().String())
+	a.log.Info("http server listening", "addr", ln.Addr().String(), "roles", fmt.Sprint(a.roles))
 	go func() {
 		if err := srv.Start(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			serverErr <- err
 		}
 	}()
-	return srv, nil
+	return nil
 }
 
-func newWorker(a app, store *redisstore.Store) (*worker.Worker, error) {
+// instrumentedClient returns an HTTP client whose requests are measured
+// under service, on top of base (nil means Go's default transport).
+func instrumentedClient(base *http.Client, service string, m *metrics.Metrics) *http.Client {
+	var transport http.RoundTripper
+	if base != nil {
+		transport = base.Transport
+	}
+	return &http.Client{Transport: m.InstrumentTransport(service, transport), Timeout: 30 * time.Second}
+}
+
+func newWorker(a app, store *redisstore.Store, m *metrics.Metrics) (*worker.Worker, error) {
 	g := a.cfg.Graph
 	gc, err := graph.New(graph.Config{
 		BaseURL: g.BaseURL, TenantID: g.TenantID, ClientID: g.ClientID,
 		ClientSecret: g.ClientSecret, CertificatePath: g.CertificatePath,
 		CertificatePassword: g.CertificatePassword, FederatedTokenFile: g.FederatedTokenFile,
 		ManagedIdentity: g.ManagedIdentity, AuthorityHost: g.AuthorityHost,
-		HTTPClient: a.httpClient,
+		HTTPClient: instrumentedClient(a.httpClient, "graph", m),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("graph client: %w", err)
@@ -222,7 +245,7 @@ func newWorker(a app, store *redisstore.Store) (*worker.Worker, error) {
 
 	limiter := throttle.New(store, "scim", a.cfg.SCIM.Rate, max(1, int(a.cfg.SCIM.Rate)))
 	sc, err := scim.New(a.cfg.SCIM.URL, a.cfg.SCIM.Token, scim.Options{
-		HTTPClient: a.httpClient,
+		HTTPClient: instrumentedClient(a.httpClient, "scim", m),
 		Limiter:    limiter,
 		UserAgent:  "entrabridge",
 	})
