@@ -26,6 +26,7 @@ func (c *cli) mappingCommand() *cobra.Command {
 			"import, inspect and correct it.",
 	}
 	cmd.AddCommand(
+		c.bootstrapCommand(),
 		&cobra.Command{
 			Use:   "import FILE.csv",
 			Short: "Load objectId,scimUserId rows (a header row is allowed)",

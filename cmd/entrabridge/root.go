@@ -36,6 +36,8 @@ func newRootCommand(env map[string]string, stdout, stderr io.Writer) *cobra.Comm
 		c.replayCommand(),
 		c.mappingCommand(),
 		c.dlqCommand(),
+		c.auditCommand(),
+		c.configCommand(),
 		c.healthcheckCommand(),
 		c.versionCommand(),
 	)

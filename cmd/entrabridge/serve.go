@@ -28,6 +28,7 @@ import (
 
 func (c *cli) serveCommand() *cobra.Command {
 	var roles []string
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the notification receiver and the sync worker",
@@ -40,6 +41,9 @@ func (c *cli) serveCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("invalid configuration:\n%w", err)
 			}
+			if dryRun {
+				cfg.Sync.DryRun = true
+			}
 			parsed, err := parseRoles(roles)
 			if err != nil {
 				return err
@@ -49,6 +53,8 @@ func (c *cli) serveCommand() *cobra.Command {
 	}
 	cmd.Flags().StringSliceVar(&roles, "roles", []string{"receiver", "worker"},
 		"roles to run: receiver, worker")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false,
+		"record each PATCH in the audit trail instead of sending it (same as DRY_RUN=true)")
 	return cmd
 }
 
@@ -220,6 +226,31 @@ func startServer(a app, srv *server.Server, serverErr chan<- error) error {
 	return nil
 }
 
+// newGraphClient builds the Graph client from the configuration. With m
+// set, its requests are measured.
+func newGraphClient(a app, m *metrics.Metrics) (*graph.Client, error) {
+	httpClient := a.httpClient
+	if m != nil {
+		httpClient = instrumentedClient(a.httpClient, "graph", m)
+	}
+	gc, err := graph.New(graphConfig(a.cfg.Graph, httpClient))
+	if err != nil {
+		return nil, fmt.Errorf("graph client: %w", err)
+	}
+	return gc, nil
+}
+
+// graphConfig converts the Graph settings for the graph package.
+func graphConfig(g config.GraphConfig, httpClient *http.Client) graph.Config {
+	return graph.Config{
+		BaseURL: g.BaseURL, TenantID: g.TenantID, ClientID: g.ClientID,
+		ClientSecret: g.ClientSecret, CertificatePath: g.CertificatePath,
+		CertificatePassword: g.CertificatePassword, FederatedTokenFile: g.FederatedTokenFile,
+		ManagedIdentity: g.ManagedIdentity, AuthorityHost: g.AuthorityHost,
+		HTTPClient: httpClient,
+	}
+}
+
 // instrumentedClient returns an HTTP client whose requests are measured
 // under service, on top of base (nil means Go's default transport).
 func instrumentedClient(base *http.Client, service string, m *metrics.Metrics) *http.Client {
@@ -231,16 +262,9 @@ func instrumentedClient(base *http.Client, service string, m *metrics.Metrics) *
 }
 
 func newWorker(a app, store *redisstore.Store, m *metrics.Metrics) (*worker.Worker, error) {
-	g := a.cfg.Graph
-	gc, err := graph.New(graph.Config{
-		BaseURL: g.BaseURL, TenantID: g.TenantID, ClientID: g.ClientID,
-		ClientSecret: g.ClientSecret, CertificatePath: g.CertificatePath,
-		CertificatePassword: g.CertificatePassword, FederatedTokenFile: g.FederatedTokenFile,
-		ManagedIdentity: g.ManagedIdentity, AuthorityHost: g.AuthorityHost,
-		HTTPClient: instrumentedClient(a.httpClient, "graph", m),
-	})
+	gc, err := newGraphClient(a, m)
 	if err != nil {
-		return nil, fmt.Errorf("graph client: %w", err)
+		return nil, err
 	}
 
 	limiter := throttle.New(store, "scim", a.cfg.SCIM.Rate, max(1, int(a.cfg.SCIM.Rate)))

@@ -57,6 +57,7 @@ func (s *Server) DeleteUser(id string) {
 }
 
 func (s *Server) registerUsers(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+apiVersionPath+"/users", s.handleListUsers)
 	mux.HandleFunc("GET "+apiVersionPath+"/users/{key}", s.handleGetUser)
 }
 

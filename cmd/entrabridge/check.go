@@ -1,0 +1,139 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/entrabridge/entrabridge/internal/config"
+	"github.com/entrabridge/entrabridge/internal/graph"
+	"github.com/entrabridge/entrabridge/internal/redisstore"
+	"github.com/entrabridge/entrabridge/internal/scim"
+)
+
+func (c *cli) configCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "config",
+		Short: "Check the configuration",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "check",
+		Short: "Validate the configuration and reach Redis, Entra, Graph and Atlassian",
+		Long: "check validates every environment variable, then reaches each dependency:\n" +
+			"Redis (PING), Entra (a Graph token), Graph (list one user, which needs\n" +
+			"User.Read.All) and Atlassian SCIM (/ServiceProviderConfig and one user read\n" +
+			"with the API key). It prints one line per check with the fix for each\n" +
+			"failure, and exits non-zero when any check fails.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return c.checkConfig(cmd.Context())
+		},
+	})
+	return cmd
+}
+
+// check is one line of `config check`.
+type check struct {
+	name string
+	run  func(ctx context.Context) (detail string, err error)
+	fix  string
+}
+
+func (c *cli) checkConfig(ctx context.Context) error {
+	cfg, err := config.Load(c.env)
+	if err == nil {
+		err = cfg.CheckRoles(config.RoleReceiver, config.RoleWorker)
+	}
+	if err != nil {
+		fmt.Fprintf(c.stdout, "FAIL  configuration\n%s\n", indent(err.Error()))
+		return errors.New("configuration is invalid")
+	}
+	fmt.Fprintln(c.stdout, "ok    configuration")
+
+	var gc *graph.Client
+	var sc *scim.Client
+	checks := []check{
+		{name: "redis", fix: "check REDIS_URL, that Redis runs and that this host may reach it",
+			run: func(ctx context.Context) (string, error) { return checkRedis(ctx, cfg) }},
+		{name: "entra token", fix: "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential " +
+			"(secret expired? certificate uploaded to the app registration?)",
+			run: func(ctx context.Context) (string, error) {
+				var err error
+				if gc, err = newGraphClient(app{cfg: cfg}, nil); err != nil {
+					return "", err
+				}
+				return graphConfig(cfg.Graph, nil).CredentialKind(), gc.Token(ctx)
+			}},
+		{name: "graph read", fix: "grant the app the User.Read.All application permission with admin consent",
+			run: func(ctx context.Context) (string, error) {
+				if gc == nil {
+					return "", errors.New("skipped: no Graph client")
+				}
+				return cfg.Graph.BaseURL, gc.Probe(ctx)
+			}},
+		{name: "scim", fix: "check ATLASSIAN_SCIM_URL (…/scim/directory/<id>) and renew ATLASSIAN_SCIM_TOKEN " +
+			"in Atlassian Administration if it was revoked",
+			run: func(ctx context.Context) (string, error) {
+				var err error
+				if sc, err = scim.New(cfg.SCIM.URL, cfg.SCIM.Token, scim.Options{UserAgent: "entrabridge"}); err != nil {
+					return "", err
+				}
+				if err := sc.ServiceProviderConfig(ctx); err != nil {
+					return "", err
+				}
+				list, err := sc.ListUsers(ctx, 1, 1)
+				return fmt.Sprintf("%d users in the directory", list.TotalResults), err
+			}},
+	}
+	return runChecks(ctx, c.stdout, checks)
+}
+
+func runChecks(ctx context.Context, out io.Writer, checks []check) error {
+	failed := 0
+	for _, ch := range checks {
+		checkCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		detail, err := ch.run(checkCtx)
+		cancel()
+		if err != nil {
+			failed++
+			fmt.Fprintf(out, "FAIL  %-12s %v\n      fix: %s\n", ch.name, err, ch.fix)
+			continue
+		}
+		fmt.Fprintf(out, "ok    %-12s %s\n", ch.name, detail)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d checks failed", failed, len(checks))
+	}
+	return nil
+}
+
+func checkRedis(ctx context.Context, cfg config.Config) (string, error) {
+	if cfg.RedisURL == config.Embedded {
+		return "embedded: nothing survives a restart", nil
+	}
+	store, err := redisstore.Open(ctx, cfg.RedisURL, redisstore.Options{Prefix: cfg.KeyPrefix})
+	if err != nil {
+		return "", err
+	}
+	defer store.Close()
+	start := time.Now()
+	if err := store.Ping(ctx); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("PING %.1f ms, key prefix %s", float64(time.Since(start).Microseconds())/1000, cfg.KeyPrefix), nil
+}
+
+func indent(s string) string {
+	out := "      "
+	for _, r := range s {
+		out += string(r)
+		if r == '\n' {
+			out += "      "
+		}
+	}
+	return out
+}
