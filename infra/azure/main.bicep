@@ -237,7 +237,13 @@ var registries = empty(registryServer)
     ]
 
 // Settings both apps share. Every name is a variable the bridge reads.
+// Both apps serve HTTP on port 8080, where the probes and the receiver's
+// ingress point.
 var commonEnv = [
+  {
+    name: 'LISTEN_ADDR'
+    value: ':8080'
+  }
   {
     name: 'REDIS_URL'
     secretRef: 'redis-url'
@@ -269,6 +275,10 @@ resource receiver 'Microsoft.App/containerApps@2024-03-01' = {
     environmentId: appEnvironment.id
     configuration: {
       activeRevisionsMode: 'Single'
+      // NOTE: Container Apps ingress cannot restrict paths, so /metrics,
+      // /healthz and /readyz are public next to the webhooks. They return
+      // counts and status only, no secrets or user data; put Azure Front
+      // Door or an API gateway in front to hide them.
       ingress: {
         external: true
         targetPort: 8080
@@ -294,10 +304,6 @@ resource receiver 'Microsoft.App/containerApps@2024-03-01' = {
             'receiver'
           ]
           env: concat(commonEnv, [
-            {
-              name: 'LISTEN_ADDR'
-              value: ':8080'
-            }
             {
               name: 'GRAPH_CLIENT_STATE'
               secretRef: 'graph-client-state'
@@ -388,9 +394,6 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = {
             '--roles'
             'worker'
           ]
-          // NOTE: `serve --roles worker` starts no HTTP server, so the
-          // worker has no probes; its leases lapse after LEASE_DURATION if
-          // it hangs, and other replicas take its users.
           env: concat(commonEnv, [
             {
               name: 'ATLASSIAN_SCIM_URL'
@@ -419,6 +422,31 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = {
             cpu: json('0.5')
             memory: '1Gi'
           }
+          // Every role serves /healthz and /readyz on LISTEN_ADDR; the
+          // worker app has no ingress, but the platform probes the
+          // container directly.
+          probes: [
+            {
+              type: 'Readiness'
+              httpGet: {
+                path: '/readyz'
+                port: 8080
+              }
+              periodSeconds: 10
+              timeoutSeconds: 3
+              failureThreshold: 3
+            }
+            {
+              type: 'Liveness'
+              httpGet: {
+                path: '/healthz'
+                port: 8080
+              }
+              periodSeconds: 10
+              timeoutSeconds: 3
+              failureThreshold: 3
+            }
+          ]
         }
       ]
       scale: {

@@ -264,11 +264,19 @@ func checkStreamTrigger(t *testing.T, objs []object, tr trigger) {
 	}
 }
 
-// TestReceiverProbes checks that the receiver's probes hit the health
-// endpoints on the port the bridge listens on (LISTEN_ADDR).
-func TestReceiverProbes(t *testing.T) {
+// TestProbes checks that every role's probes hit the health endpoints on
+// the port the bridge listens on (LISTEN_ADDR).
+func TestProbes(t *testing.T) {
 	objs := render(t, baseDir)
-	c := deployment(t, objs, receiverName).container(t)
+	for _, name := range []string{receiverName, workerName} {
+		t.Run(name, func(t *testing.T) {
+			checkProbes(t, objs, deployment(t, objs, name).container(t))
+		})
+	}
+}
+
+func checkProbes(t *testing.T, objs []object, c container) {
+	t.Helper()
 	_, listenPort, err := net.SplitHostPort(setting(t, objs, c, "LISTEN_ADDR"))
 	if err != nil {
 		t.Fatalf("LISTEN_ADDR: %v", err)
