@@ -1,0 +1,95 @@
+package redisstore
+
+import "strings"
+
+// keys contains the Redis key names of the store. Each name has the form
+// "{prefix}:name": the braces are a Redis Cluster hash tag, so all keys of
+// one prefix live in one slot and every Lua script and MULTI/EXEC may touch
+// any of them.
+type keys struct {
+	prefix string
+
+	// inbox is a stream of accepted change notifications.
+	inbox string
+	// lifecycle is a stream of accepted lifecycle notifications.
+	lifecycle string
+	// due is a sorted set: user ID → unix ms when its sync becomes due.
+	due string
+	// leases is a sorted set: user ID → unix ms lease deadline.
+	leases string
+	// owners is a hash: user ID → owner of the lease.
+	owners string
+	// claims is a hash: user ID → the lease deadline set by Claim (unix
+	// ms). A job whose LeaseUntil is older belongs to an earlier claim.
+	claims string
+	// dirty is a hash: user ID → received-at (unix ms) of the oldest
+	// notification that arrived while the user was leased.
+	dirty string
+	// notified is a hash: user ID → received-at (unix ms) of the oldest
+	// notification the pending sync covers.
+	notified string
+	// attempts is a hash: user ID → count of failed attempts. Users
+	// without failures have no field.
+	attempts string
+	// firstFailure is a hash: user ID → unix ms of the first failure.
+	firstFailure string
+	// lastError is a hash: user ID → message of the latest failure.
+	lastError string
+	// dead is a stream of dead letters.
+	dead string
+	// mapping is a hash: Entra object ID → Atlassian SCIM user ID.
+	mapping string
+	// audit is a stream with one entry per PATCH or dry run.
+	audit string
+}
+
+// Consumer group names on the inbox and lifecycle streams.
+const (
+	schedulerGroup    = "scheduler"
+	subscriptionGroup = "subscription"
+)
+
+func newKeys(prefix string) keys {
+	k := func(name string) string { return "{" + prefix + "}:" + name }
+	return keys{
+		prefix:       prefix,
+		inbox:        k("inbox"),
+		lifecycle:    k("lifecycle"),
+		due:          k("due"),
+		leases:       k("leases"),
+		owners:       k("owners"),
+		claims:       k("claims"),
+		dirty:        k("dirty"),
+		notified:     k("notified"),
+		attempts:     k("attempts"),
+		firstFailure: k("first_failure"),
+		lastError:    k("last_error"),
+		dead:         k("dead"),
+		mapping:      k("map"),
+		audit:        k("audit"),
+	}
+}
+
+// user returns the key of the snapshot hash of one user.
+func (k keys) user(id string) string { return "{" + k.prefix + "}:user:" + id }
+
+// pause returns the key of a pool-wide pause.
+func (k keys) pause(name string) string { return "{" + k.prefix + "}:pause:" + name }
+
+// rate returns the key of a shared rate limiter's state.
+func (k keys) rate(name string) string { return "{" + k.prefix + "}:rate:" + name }
+
+// pattern returns a SCAN MATCH pattern for every key under the prefix, with
+// glob characters in the prefix escaped.
+func (k keys) pattern() string {
+	var b strings.Builder
+	b.WriteString("{")
+	for _, r := range k.prefix {
+		if strings.ContainsRune(`*?[]\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	b.WriteString("}:*")
+	return b.String()
+}
