@@ -1,0 +1,39 @@
+package redisstore
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// SetStaleReadAfter shortens how long a delivered entry stays
+// unacknowledged before another consumer takes it over.
+func SetStaleReadAfter(s *Store, d time.Duration) { s.staleReadAfter = d }
+
+// AddInboxEntryAt appends an inbox entry for user with an ID at time at,
+// as if Redis had accepted it then.
+func AddInboxEntryAt(ctx context.Context, s *Store, at time.Time, user string) error {
+	return s.rdb.XAdd(ctx, &redis.XAddArgs{
+		Stream: s.keys.inbox,
+		ID:     strconv.FormatInt(at.UnixMilli(), 10) + "-*",
+		Values: []string{"user", user, "received", millis(at)},
+	}).Err()
+}
+
+// ReadInboxWithoutAck reads inbox entries through the scheduler group as
+// consumer and leaves them unacknowledged, as a scheduler that crashed
+// right after reading would.
+func ReadInboxWithoutAck(ctx context.Context, s *Store, consumer string, count int64) (int, error) {
+	msgs, err := s.readGroup(ctx, s.keys.inbox, schedulerGroup, consumer, count, 0)
+	return len(msgs), err
+}
+
+// InboxLen returns the number of entries in the inbox stream.
+func InboxLen(ctx context.Context, s *Store) (int64, error) {
+	return s.rdb.XLen(ctx, s.keys.inbox).Result()
+}
+
+// Client returns the store's Redis client.
+func Client(s *Store) redis.UniversalClient { return s.rdb }
