@@ -19,8 +19,8 @@ param atlassianVerifiedDomains = 'contoso.com' // example
 param graphClientState = readEnvironmentVariable('ENTRABRIDGE_GRAPH_CLIENT_STATE')
 param atlassianScimToken = readEnvironmentVariable('ENTRABRIDGE_ATLASSIAN_SCIM_TOKEN')
 
-// Premium is the only tier that persists the queue (AOF).
-param redisSkuName = 'Premium'
-param redisCapacity = 1
+// Azure Managed Redis size: pick it from the estimate in docs/operations.md
+// (Sizing).
+param redisSkuName = 'Balanced_B1'
 
 param workerMaxReplicas = 4

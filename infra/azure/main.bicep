@@ -1,6 +1,6 @@
 // Deploys entrabridge to Azure Container Apps: a receiver app with public
 // HTTPS ingress for Microsoft Graph's webhooks, a worker app scaled by KEDA,
-// Azure Cache for Redis, and a Key Vault with every secret the apps read.
+// Azure Managed Redis, and a Key Vault with every secret the apps read.
 // One user-assigned managed identity reads the Key Vault secrets and signs
 // the worker in to Microsoft Graph.
 //
@@ -42,16 +42,8 @@ param graphClientState string
 @secure()
 param atlassianScimToken string
 
-@description('Azure Cache for Redis tier. Only Premium persists data (AOF here); Basic and Standard lose every queued notification when the cache restarts.')
-@allowed([
-  'Basic'
-  'Standard'
-  'Premium'
-])
-param redisSkuName string = 'Premium'
-
-@description('Azure Cache for Redis size: 0 to 6 for Basic and Standard (C0 to C6), 1 to 4 for Premium (P1 to P4).')
-param redisCapacity int = 1
+@description('Azure Managed Redis SKU, for example Balanced_B1; the Memory Optimized, Balanced and Compute Optimized tiers support the AOF persistence set below.')
+param redisSkuName string = 'Balanced_B1'
 
 @description('Maximum number of worker replicas the KEDA rule may start. Every replica shares ATLASSIAN_SCIM_RATE, so more replicas do not send more SCIM requests.')
 @minValue(1)
@@ -64,8 +56,10 @@ var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
 // KEDA rule names the inbox stream "{<prefix>}:inbox".
 var redisKeyPrefix = 'entrabridge'
 
+// TLS port of the Redis database.
+var redisPort = 10000
+
 var suffix = uniqueString(resourceGroup().id, namePrefix)
-var persistRedis = redisSkuName == 'Premium'
 
 resource logs 'Microsoft.OperationalInsights/workspaces@2022-10-01' = {
   name: '${namePrefix}-logs-${suffix}'
@@ -107,72 +101,58 @@ resource vaultSecretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-// AOF persistence of a Premium cache writes to this storage account. The
-// account is created for every tier, so the connection string below never
-// refers to a missing resource; it holds no data unless the cache is
-// Premium.
-resource redisStorage 'Microsoft.Storage/storageAccounts@2023-01-01' = {
-  name: take('${namePrefix}aof${suffix}', 24)
-  location: location
-  kind: 'StorageV2'
-  sku: {
-    name: 'Standard_LRS'
-  }
-  properties: {
-    minimumTlsVersion: 'TLS1_2'
-    allowBlobPublicAccess: false
-    supportsHttpsTrafficOnly: true
-  }
-}
-
-var aofConfiguration = persistRedis
-  ? {
-      'aof-backup-enabled': 'true'
-      'aof-storage-connection-string-0': 'DefaultEndpointsProtocol=https;AccountName=${redisStorage.name};AccountKey=${redisStorage.listKeys().keys[0].value};EndpointSuffix=${environment().suffixes.storage}'
-    }
-  : {}
-
-// NOTE: Azure Cache for Redis runs Redis 6 (API 2024-11-01 lists 4.0 and
-// 6.0), whose XINFO GROUPS has no "lag", so the worker's KEDA rule below
-// measures pending entries instead. Microsoft announced in 2025 that Basic,
-// Standard and Premium caches retire on 2028-09-30, with Azure Managed
-// Redis as successor.
-resource redis 'Microsoft.Cache/redis@2024-11-01' = {
+// Why Azure Managed Redis and not Azure Cache for Redis: the bridge uses
+// XAUTOCLAIM, XTRIM MINID and GETDEL, which arrived in Redis 6.2, and
+// Azure Cache for Redis (Basic, Standard, Premium) offers Redis 4.0 and 6.0
+// only (API 2024-11-01). Azure Managed Redis runs Redis 7, whose consumer
+// group lag also lets KEDA scale the worker.
+resource redisCluster 'Microsoft.Cache/redisEnterprise@2025-07-01' = {
   name: '${namePrefix}-redis-${suffix}'
   location: location
+  sku: {
+    name: redisSkuName
+  }
   properties: {
-    sku: {
-      name: redisSkuName
-      family: redisSkuName == 'Premium' ? 'P' : 'C'
-      capacity: redisCapacity
-    }
-    redisVersion: '6'
-    enableNonSslPort: false
     minimumTlsVersion: '1.2'
-    // NOTE: the cache takes connections from any address that has the
+    highAvailability: 'Enabled'
+    // NOTE: the database takes connections from any address that has the
     // access key. Container Apps has no fixed outbound address without a
     // virtual network, so closing it needs VNet integration and a private
     // endpoint, which this template does not set up.
     publicNetworkAccess: 'Enabled'
-    redisConfiguration: union(
-      {
-        // A full cache rejects writes, so the receiver answers 503 and
-        // Graph retries, instead of evicting queued work.
-        'maxmemory-policy': 'noeviction'
-      },
-      aofConfiguration
-    )
+  }
+}
+
+resource redis 'Microsoft.Cache/redisEnterprise/databases@2025-07-01' = {
+  parent: redisCluster
+  name: 'default'
+  properties: {
+    port: redisPort
+    clientProtocol: 'Encrypted'
+    // One endpoint that routes every command: the bridge uses a plain
+    // (non-cluster) client, and all its keys share one hash slot anyway.
+    clusteringPolicy: 'EnterpriseCluster'
+    // A full database rejects writes, so the receiver answers 503 and
+    // Graph retries, instead of evicting queued work.
+    evictionPolicy: 'NoEviction'
+    // AOF written every second: a failure can lose about the last second
+    // of acknowledged notifications (docs/operations.md, Persistence).
+    persistence: {
+      aofEnabled: true
+      aofFrequency: '1s'
+    }
+    accessKeysAuthentication: 'Enabled'
   }
 }
 
 // The bridge reads REDIS_URL; KEDA needs the host and password apart.
 // The access key is base64 and may contain '/', '+' and '=', so it is
 // percent-encoded in the URL.
-var redisHost = redis.properties.hostName
+var redisAddress = '${redisCluster.properties.hostName}:${redisPort}'
 var redisKey = redis.listKeys().primaryKey
 
 var secretValues = {
-  'redis-url': 'rediss://:${uriComponent(redisKey)}@${redisHost}:6380/0'
+  'redis-url': 'rediss://:${uriComponent(redisKey)}@${redisAddress}/0'
   'redis-password': redisKey
   'graph-client-state': graphClientState
   'atlassian-scim-token': atlassianScimToken
@@ -456,21 +436,21 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = {
         maxReplicas: workerMaxReplicas
         rules: [
           {
-            // On Redis 6 the redis-streams scaler can measure only the
-            // scheduler group's pending entries (XPENDING): notifications a
-            // worker has read but not yet scheduled. They stay near zero
-            // while workers keep up, so this rule adds replicas only when
-            // scheduling stalls. On Redis 7 use lagCount instead, as the
-            // Kubernetes base in infra/k8s does.
+            // lagCount is the scheduler group's lag (XINFO GROUPS, Redis 7):
+            // notifications no worker has read yet. It grows when
+            // notifications arrive faster than workers take them in, not
+            // while syncs wait in the due set; infra/k8s/base/
+            // worker-scaledobject.yaml explains the choice.
             name: 'inbox-stream'
             custom: {
               type: 'redis-streams'
               metadata: {
-                address: '${redisHost}:6380'
+                address: redisAddress
                 enableTLS: 'true'
                 stream: '{${redisKeyPrefix}}:inbox'
                 consumerGroup: 'scheduler'
-                pendingEntriesCount: '100'
+                lagCount: '500'
+                activationLagCount: '0'
               }
               auth: [
                 {
