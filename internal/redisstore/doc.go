@@ -13,8 +13,8 @@
 //
 //   - inbox (stream): accepted change notifications, one entry per item
 //     Graph sent. The receiver appends with Enqueue; the consumer group
-//     "scheduler" reads them. Capped at about InboxMaxLen entries and
-//     trimmed to InboxRetention by TrimInbox, so ReplayInbox has history.
+//     "scheduler" reads them. TrimInbox drops processed entries older than
+//     InboxRetention, so ReplayInbox has history; unprocessed entries stay.
 //   - lifecycle (stream): accepted lifecycle notifications, read by the
 //     consumer group "subscription".
 //   - due (sorted set): user → unix ms when its sync becomes due.

@@ -20,10 +20,10 @@ func (s *Store) Enqueue(ctx context.Context, changes []bridge.Change, lifecycles
 	now := time.Now()
 	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, c := range changes {
+			// No MAXLEN here: a cap would drop notifications the scheduler
+			// has not read yet. TrimInbox trims only processed entries.
 			p.XAdd(ctx, &redis.XAddArgs{
 				Stream: s.keys.inbox,
-				MaxLen: s.opts.InboxMaxLen,
-				Approx: true,
 				Values: changeFields(c, now),
 			})
 		}

@@ -79,7 +79,8 @@ func (s *Store) inboxUsers(ctx context.Context, since time.Time) ([]string, int,
 // TrimInbox removes inbox entries older than the inbox retention, by the
 // Redis server's clock.
 func (s *Store) TrimInbox(ctx context.Context) error {
-	err := trimInboxScript.Run(ctx, s.rdb, []string{s.keys.inbox}, s.opts.InboxRetention.Milliseconds()).Err()
+	err := trimInboxScript.Run(ctx, s.rdb, []string{s.keys.inbox},
+		s.opts.InboxRetention.Milliseconds(), schedulerGroup).Err()
 	if err != nil {
 		return fmt.Errorf("redisstore: trim inbox: %w", err)
 	}

@@ -89,15 +89,28 @@ func TestTrimInbox(t *testing.T) {
 		}
 	}
 	enqueue(t, s, "u1", "u2")
+	inboxLen := func() int64 {
+		t.Helper()
+		n, err := redisstore.InboxLen(ctx, s)
+		if err != nil {
+			t.Fatalf("inbox length: %v", err)
+		}
+		return n
+	}
 
+	// Nothing is processed yet, so even the old entries must stay.
 	if err := s.TrimInbox(ctx); err != nil {
 		t.Fatalf("TrimInbox: %v", err)
 	}
-	n, err := redisstore.InboxLen(ctx, s)
-	if err != nil {
-		t.Fatalf("inbox length: %v", err)
+	if n := inboxLen(); n != 4 {
+		t.Errorf("got %d inbox entries after trimming unprocessed ones, want 4", n)
 	}
-	if n != 2 {
+
+	schedule(t, s, 0)
+	if err := s.TrimInbox(ctx); err != nil {
+		t.Fatalf("TrimInbox: %v", err)
+	}
+	if n := inboxLen(); n != 2 {
 		t.Errorf("got %d inbox entries after trim, want 2", n)
 	}
 }

@@ -330,13 +330,49 @@ return #ARGV
 `)
 
 // trimInboxScript drops inbox entries older than the retention, using the
-// server's clock.
+// server's clock, but never an entry the scheduler group has not
+// acknowledged: the cut stops at the group's oldest pending entry and at
+// its last delivered ID. A stream without the group is not trimmed.
 //
 // KEYS: inbox.
-// ARGV: retention ms.
+// ARGV: retention ms, scheduler group name.
 // Returns the number of entries removed.
 var trimInboxScript = newScript(`
+local function id_parts(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function id_less(a, b)
+  local am, as = id_parts(a)
+  local bm, bs = id_parts(b)
+  if am ~= bm then return am < bm end
+  return as < bs
+end
+
+local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])
+if not ok then
+  return 0
+end
+local floor
+for _, g in ipairs(groups) do
+  local name, last
+  for i = 1, #g, 2 do
+    if g[i] == 'name' then name = g[i + 1] end
+    if g[i] == 'last-delivered-id' then last = g[i + 1] end
+  end
+  if name == ARGV[2] then floor = last end
+end
+if not floor then
+  return 0
+end
+local pending = redis.call('XPENDING', KEYS[1], ARGV[2])
+if tonumber(pending[1]) > 0 and id_less(pending[2], floor) then
+  floor = pending[2]
+end
 local min_id = num(now_ms() - tonumber(ARGV[1])) .. '-0'
+if id_less(floor, min_id) then
+  min_id = floor
+end
 return redis.call('XTRIM', KEYS[1], 'MINID', min_id)
 `)
 

@@ -15,7 +15,6 @@ import (
 // Defaults for zero Options fields.
 const (
 	DefaultPrefix         = "entrabridge"
-	DefaultInboxMaxLen    = 1_000_000
 	DefaultInboxRetention = 72 * time.Hour
 	DefaultAuditMaxLen    = 100_000
 )
@@ -43,15 +42,11 @@ type Options struct {
 	// Prefix is put in braces at the start of every key. If empty,
 	// DefaultPrefix. It must not contain '{' or '}'.
 	Prefix string
-	// InboxMaxLen caps the inbox stream (approximate trimming on each
-	// XADD). If zero, DefaultInboxMaxLen.
-	//
-	// NOTE: trimming drops the oldest entries even when the scheduler has
-	// not read them, so a backlog longer than this loses notifications.
-	InboxMaxLen int64
-	// InboxRetention is how long TrimInbox keeps inbox entries, so that
-	// ReplayInbox has history. If zero, DefaultInboxRetention. As with
-	// InboxMaxLen, entries the scheduler has not read are trimmed too.
+	// InboxRetention is how long TrimInbox keeps processed inbox entries,
+	// so that ReplayInbox has history. If zero, DefaultInboxRetention.
+	// Entries the scheduler has not acknowledged are never trimmed, so a
+	// long scheduler outage grows the stream instead of losing
+	// notifications.
 	InboxRetention time.Duration
 	// AuditMaxLen caps the audit stream (approximate trimming on each
 	// XADD). If zero, DefaultAuditMaxLen.
@@ -62,9 +57,6 @@ type Options struct {
 func (o Options) Validate() error {
 	if strings.ContainsAny(o.Prefix, "{}") {
 		return fmt.Errorf("redisstore: invalid prefix %q: it must not contain '{' or '}', which mark the Redis Cluster hash tag", o.Prefix)
-	}
-	if o.InboxMaxLen < 0 {
-		return fmt.Errorf("redisstore: invalid inbox max length %d: it must be positive, or zero for %d", o.InboxMaxLen, DefaultInboxMaxLen)
 	}
 	if o.InboxRetention < 0 {
 		return fmt.Errorf("redisstore: invalid inbox retention %s: it must be positive, or zero for %s", o.InboxRetention, DefaultInboxRetention)
@@ -78,9 +70,6 @@ func (o Options) Validate() error {
 func (o Options) withDefaults() Options {
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
-	}
-	if o.InboxMaxLen == 0 {
-		o.InboxMaxLen = DefaultInboxMaxLen
 	}
 	if o.InboxRetention == 0 {
 		o.InboxRetention = DefaultInboxRetention

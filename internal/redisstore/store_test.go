@@ -18,9 +18,8 @@ func TestOptionsValidate(t *testing.T) {
 		wantErr string
 	}{
 		{"zero value", redisstore.Options{}, ""},
-		{"all set", redisstore.Options{Prefix: "eb-prod", InboxMaxLen: 10, InboxRetention: time.Hour, AuditMaxLen: 10}, ""},
+		{"all set", redisstore.Options{Prefix: "eb-prod", InboxRetention: time.Hour, AuditMaxLen: 10}, ""},
 		{"brace in prefix", redisstore.Options{Prefix: "eb{1}"}, "invalid prefix"},
-		{"negative inbox max length", redisstore.Options{InboxMaxLen: -1}, "invalid inbox max length"},
 		{"negative retention", redisstore.Options{InboxRetention: -time.Hour}, "invalid inbox retention"},
 		{"negative audit max length", redisstore.Options{AuditMaxLen: -1}, "invalid audit max length"},
 	}
