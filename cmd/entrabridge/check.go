@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,7 +21,8 @@ func (c *cli) configCommand() *cobra.Command {
 		Use:   "config",
 		Short: "Check the configuration",
 	}
-	cmd.AddCommand(&cobra.Command{
+	var roles []string
+	check := &cobra.Command{
 		Use:   "check",
 		Short: "Validate the configuration and reach Redis, Entra, Graph and Atlassian",
 		Long: "check validates every environment variable, then reaches each dependency:\n" +
@@ -30,9 +32,16 @@ func (c *cli) configCommand() *cobra.Command {
 			"failure, and exits non-zero when any check fails.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return c.checkConfig(cmd.Context())
+			parsed, err := parseRoles(roles)
+			if err != nil {
+				return err
+			}
+			return c.checkConfig(cmd.Context(), parsed)
 		},
-	})
+	}
+	check.Flags().StringSliceVar(&roles, "roles", []string{"receiver", "worker"},
+		"roles whose configuration to check: receiver, worker; a receiver needs no Graph or SCIM credentials")
+	cmd.AddCommand(check)
 	return cmd
 }
 
@@ -43,10 +52,10 @@ type check struct {
 	fix  string
 }
 
-func (c *cli) checkConfig(ctx context.Context) error {
+func (c *cli) checkConfig(ctx context.Context, roles []config.Role) error {
 	cfg, err := config.Load(c.env)
 	if err == nil {
-		err = cfg.CheckRoles(config.RoleReceiver, config.RoleWorker)
+		err = cfg.CheckRoles(roles...)
 	}
 	if err != nil {
 		fmt.Fprintf(c.stdout, "FAIL  configuration\n%s\n", indent(err.Error()))
@@ -54,11 +63,20 @@ func (c *cli) checkConfig(ctx context.Context) error {
 	}
 	fmt.Fprintln(c.stdout, "ok    configuration")
 
+	checks := []check{{name: "redis", fix: "check REDIS_URL, that Redis runs and that this host may reach it",
+		run: func(ctx context.Context) (string, error) { return checkRedis(ctx, cfg) }}}
+	if slices.Contains(roles, config.RoleWorker) {
+		checks = append(checks, dependencyChecks(cfg)...)
+	}
+	return runChecks(ctx, c.stdout, checks)
+}
+
+// dependencyChecks reach what the worker role needs: Entra, Graph and
+// Atlassian SCIM.
+func dependencyChecks(cfg config.Config) []check {
 	var gc *graph.Client
 	var sc *scim.Client
-	checks := []check{
-		{name: "redis", fix: "check REDIS_URL, that Redis runs and that this host may reach it",
-			run: func(ctx context.Context) (string, error) { return checkRedis(ctx, cfg) }},
+	return []check{
 		{name: "entra token", fix: "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential " +
 			"(secret expired? certificate uploaded to the app registration?)",
 			run: func(ctx context.Context) (string, error) {
@@ -89,7 +107,6 @@ func (c *cli) checkConfig(ctx context.Context) error {
 				return fmt.Sprintf("%d users in the directory", list.TotalResults), err
 			}},
 	}
-	return runChecks(ctx, c.stdout, checks)
 }
 
 func runChecks(ctx context.Context, out io.Writer, checks []check) error {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,6 +131,14 @@ func TestConfigCheck(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+
+	receiverOnly := append(slices.Clone(b.env), "ATLASSIAN_SCIM_URL=", "ATLASSIAN_SCIM_TOKEN=", "AZURE_CLIENT_SECRET=")
+	saved := b.env
+	b.env = receiverOnly
+	if out, code := b.cli("config", "check", "--roles", "receiver"); code != 0 {
+		t.Errorf("receiver-only check without SCIM and Azure settings exited %d:\n%s", code, out)
+	}
+	b.env = saved
 
 	b.env = append(b.env, "ATLASSIAN_SCIM_TOKEN=wrong-token")
 	out, code = b.cli("config", "check")

@@ -17,16 +17,15 @@ import (
 // Dead-letter reasons. docs/operations.md explains each with what an admin
 // should do.
 const (
-	ReasonUnmapped          = "unmapped"
-	ReasonAmbiguousMapping  = "ambiguous_mapping"
-	ReasonUnverifiedDomain  = "unverified_domain"
-	ReasonSCIMConflict      = "scim_conflict"
-	ReasonSCIMUnauthorized  = "scim_unauthorized"
-	ReasonSCIMRejected      = "scim_rejected"
-	ReasonSCIMUserNotFound  = "scim_user_not_found"
-	ReasonGraphRejected     = "graph_rejected"
-	ReasonRetriesExhausted  = "retries_exhausted"
-	ReasonUnclassifiedError = "unclassified_error"
+	ReasonUnmapped         = "unmapped"
+	ReasonAmbiguousMapping = "ambiguous_mapping"
+	ReasonUnverifiedDomain = "unverified_domain"
+	ReasonSCIMConflict     = "scim_conflict"
+	ReasonSCIMUnauthorized = "scim_unauthorized"
+	ReasonSCIMRejected     = "scim_rejected"
+	ReasonSCIMUserNotFound = "scim_user_not_found"
+	ReasonGraphRejected    = "graph_rejected"
+	ReasonRetriesExhausted = "retries_exhausted"
 )
 
 // verdict is what to do with a failed sync.
@@ -106,6 +105,17 @@ func (w *Worker) fail(ctx context.Context, job bridge.Job, err error) Result {
 	if rerr := w.store.Retry(ctx, job, time.Now().Add(wait), err.Error()); rerr != nil {
 		w.log.Error("schedule retry failed; the claim will lapse and the user be synced again",
 			"user_id", job.UserID, "err", rerr)
+	}
+	return ResultRetry
+}
+
+// release ends the claim of a sync cancelled by shutdown, making the user
+// due again at once so another worker picks it up. The store counts it as
+// a failed attempt.
+func (w *Worker) release(ctx context.Context, job bridge.Job) Result {
+	if err := w.store.Retry(ctx, job, time.Now(), "released at shutdown"); err != nil {
+		w.log.Error("release sync at shutdown failed; the claim will lapse and the user be synced again",
+			"user_id", job.UserID, "err", err)
 	}
 	return ResultRetry
 }

@@ -47,11 +47,16 @@ func (w *Worker) process(ctx context.Context, job bridge.Job) {
 	// cancelled the sync still releases its user.
 	endCtx, cancelEnd := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancelEnd()
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		result = w.release(endCtx, job)
+	case err != nil:
 		result = w.fail(endCtx, job, err)
-	} else if endErr := w.store.Complete(endCtx, job, w.cfg.Debounce); endErr != nil {
-		w.log.Error("complete sync failed; the claim will lapse and the user be synced again",
-			"user_id", job.UserID, "err", endErr)
+	default:
+		if endErr := w.store.Complete(endCtx, job, w.cfg.Debounce); endErr != nil {
+			w.log.Error("complete sync failed; the claim will lapse and the user be synced again",
+				"user_id", job.UserID, "err", endErr)
+		}
 	}
 
 	d := time.Since(start)
