@@ -4,7 +4,9 @@
 // inject failures and latency.
 //
 // Each resource lives in its own file and registers its routes in
-// [Server.routes]; users.go serves GET /v1.0/users/{id | userPrincipalName}.
+// [Server.routes]; users.go serves GET /v1.0/users/{id | userPrincipalName},
+// subscriptions.go serves /v1.0/subscriptions, and delta.go serves the
+// users delta query at /v1.0/users/delta().
 // Every request passes, in order, through request counting, the latency set
 // by [Server.SetLatency], failures queued by [Server.FailNext] and the
 // bearer token check, before it reaches a resource handler.
@@ -32,6 +34,16 @@ type Options struct {
 	// fakeentra.Server.ValidToken. Requests without a valid token get 401.
 	// If nil, every request is accepted, with or without a token.
 	Authorize func(token string) bool
+	// SkipValidation turns off the validation requests that a new
+	// subscription sends to its notification URLs.
+	SkipValidation bool
+	// NotificationClient sends validation requests and lifecycle
+	// notifications, which go to loopback hosts only. If nil, a client
+	// with Graph's 10-s validation timeout.
+	NotificationClient *http.Client
+	// TenantID is the tenantId of lifecycle notifications. If empty, they
+	// carry an empty tenantId, as Graph has been seen to send.
+	TenantID string
 }
 
 // Server is a running fake Microsoft Graph.
@@ -47,6 +59,12 @@ type Server struct {
 	requestPaths []string
 	latency      time.Duration
 	failures     []injectedFailure
+
+	skipValidation bool
+	notifier       *http.Client
+	tenantID       string
+	subscriptions  subscriptionState
+	delta          deltaState
 }
 
 // injectedFailure is one queued response from FailNext.
@@ -62,6 +80,10 @@ func Start(opts Options) (*Server, error) {
 		authorize: opts.Authorize,
 		closing:   make(chan struct{}),
 		users:     make(map[string]User),
+
+		skipValidation: opts.SkipValidation,
+		notifier:       opts.NotificationClient,
+		tenantID:       opts.TenantID,
 	}
 
 	// The listener is made here rather than by httptest.NewUnstartedServer,
@@ -78,6 +100,8 @@ func Start(opts Options) (*Server, error) {
 // routes registers every resource's handlers.
 func (s *Server) routes(mux *http.ServeMux) {
 	s.registerUsers(mux)
+	s.registerSubscriptions(mux)
+	s.registerDelta(mux)
 }
 
 // handler returns the server's root handler: the steps every request

@@ -37,7 +37,10 @@ func (s *Server) PutUser(u User) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.users[strings.ToLower(u.ID)] = u
+	key := strings.ToLower(u.ID)
+	old, existed := s.users[key]
+	s.users[key] = u
+	s.recordUserChange(old, existed, u)
 }
 
 // User returns the user with the given ID, compared without regard to case
@@ -49,11 +52,17 @@ func (s *Server) User(id string) (User, bool) {
 	return u, ok
 }
 
-// DeleteUser removes the user with the given ID, if present.
+// DeleteUser removes the user with the given ID, if present, as a
+// permanent deletion: the next delta round reports it with @removed
+// reason "deleted".
 func (s *Server) DeleteUser(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.users, strings.ToLower(id))
+	key := strings.ToLower(id)
+	if _, ok := s.users[key]; ok {
+		delete(s.users, key)
+		s.recordUserRemoval(key, "deleted")
+	}
 }
 
 func (s *Server) registerUsers(mux *http.ServeMux) {
