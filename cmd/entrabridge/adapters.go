@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 
+	"github.com/entrabridge/entrabridge/internal/admin"
 	"github.com/entrabridge/entrabridge/internal/config"
 	"github.com/entrabridge/entrabridge/internal/graph"
 	"github.com/entrabridge/entrabridge/internal/plan"
+	"github.com/entrabridge/entrabridge/internal/redisstore"
 )
 
 // directory adapts the Graph client to the worker's Directory, keeping the
@@ -22,4 +24,24 @@ func (d directory) GetUser(ctx context.Context, id string) (plan.EntraUser, erro
 
 func planPolicy(s config.SyncConfig) plan.Policy {
 	return plan.Policy{UserNameSource: s.UserNameSource, VerifiedDomains: s.VerifiedDomains}
+}
+
+// adminStatus gives the admin page the subscription and delta state kept
+// in Redis.
+type adminStatus struct{ store *redisstore.Store }
+
+func (s adminStatus) Subscription(ctx context.Context) (admin.SubscriptionStatus, error) {
+	st, found, err := s.store.Subscription(ctx)
+	if err != nil || !found {
+		return admin.SubscriptionStatus{}, err
+	}
+	return admin.SubscriptionStatus{ID: st.ID, NotificationURL: st.NotificationURL, Expires: st.ExpiresAt, Found: true}, nil
+}
+
+func (s adminStatus) LastDelta(ctx context.Context) (admin.DeltaStatus, error) {
+	run, found, err := s.store.LastDeltaRun(ctx)
+	if err != nil || !found {
+		return admin.DeltaStatus{}, err
+	}
+	return admin.DeltaStatus{At: run.FinishedAt, OK: run.OK, Changed: run.Changed, Error: run.Error, Found: true}, nil
 }

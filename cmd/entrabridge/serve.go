@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/spf13/cobra"
 
+	"github.com/entrabridge/entrabridge/internal/admin"
 	"github.com/entrabridge/entrabridge/internal/config"
 	"github.com/entrabridge/entrabridge/internal/graph"
 	"github.com/entrabridge/entrabridge/internal/metrics"
@@ -133,6 +134,8 @@ func serve(ctx context.Context, a app) error {
 		BodyLimit: a.cfg.MaxBodyBytes,
 	})
 	srv.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
+	admin.New(admin.Config{Token: a.cfg.AdminToken, Logger: a.log, LogUserDetails: a.cfg.LogUserDetails},
+		store, adminStatus{store}).Register(srv.Echo())
 	if a.has(config.RoleReceiver) {
 		if err := registerReceiver(a, srv, store, m); err != nil {
 			return err

@@ -7,6 +7,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"strings"
@@ -34,6 +35,9 @@ type Config struct {
 	ClientStates []string
 	// MaxBodyBytes caps a notification request body.
 	MaxBodyBytes int64
+
+	// AdminToken opens the admin page; empty disables it.
+	AdminToken string
 
 	LogLevel       string
 	LogFormat      string
@@ -95,6 +99,7 @@ func Load(env map[string]string) (Config, error) {
 		RedisURL:        r.str("REDIS_URL"),
 		KeyPrefix:       r.str("REDIS_KEY_PREFIX"),
 		MaxBodyBytes:    r.int64("MAX_BODY_BYTES"),
+		AdminToken:      r.str("ADMIN_TOKEN"),
 		LogLevel:        strings.ToLower(r.str("LOG_LEVEL")),
 		LogFormat:       strings.ToLower(r.str("LOG_FORMAT")),
 		LogUserDetails:  r.boolean("LOG_USER_DETAILS"),
@@ -127,11 +132,18 @@ func Load(env map[string]string) (Config, error) {
 			UserNameSource:  r.str("USERNAME_SOURCE"),
 		},
 	}
-	c.ClientStates = nonEmpty(r.str("GRAPH_CLIENT_STATE"), r.str("GRAPH_CLIENT_STATE_PREVIOUS"))
+	current, previous := r.str("GRAPH_CLIENT_STATE"), r.str("GRAPH_CLIENT_STATE_PREVIOUS")
+	r.errs = append(r.errs, checkClientState("GRAPH_CLIENT_STATE", current)...)
+	r.errs = append(r.errs, checkClientState("GRAPH_CLIENT_STATE_PREVIOUS", previous)...)
+	if current == "" && previous != "" {
+		r.errs = append(r.errs, errors.New("GRAPH_CLIENT_STATE_PREVIOUS is set without GRAPH_CLIENT_STATE: "+
+			"set GRAPH_CLIENT_STATE to the new clientState"))
+	}
+	c.ClientStates = nonEmpty(current, previous)
 	for i, d := range c.Sync.VerifiedDomains {
 		c.Sync.VerifiedDomains[i] = strings.ToLower(strings.TrimPrefix(d, "@"))
 	}
-	r.errs = append(r.errs, c.validate()...)
+	r.errs = append(r.errs, c.validate(r.failed)...)
 	return c, errors.Join(r.errs...)
 }
 
@@ -192,7 +204,9 @@ func (c Config) checkAzure() []error {
 	return errs
 }
 
-func (c Config) validate() []error {
+// validate checks values and ranges. Variables in failed could not be
+// parsed and were reported already, so their ranges are not checked.
+func (c Config) validate(failed map[string]bool) []error {
 	var errs []error
 	if c.RedisURL == "" {
 		errs = append(errs, missing("REDIS_URL",
@@ -210,13 +224,7 @@ func (c Config) validate() []error {
 	if c.Graph.AuthorityHost != "" {
 		errs = append(errs, checkURL("AZURE_AUTHORITY_HOST", c.Graph.AuthorityHost, "https")...)
 	}
-	for i, s := range c.ClientStates {
-		if len(s) > 128 {
-			name := []string{"GRAPH_CLIENT_STATE", "GRAPH_CLIENT_STATE_PREVIOUS"}[i]
-			errs = append(errs, fmt.Errorf("%s is %d characters long: Graph allows at most 128", name, len(s)))
-		}
-	}
-	errs = append(errs, c.validateSync()...)
+	errs = append(errs, c.validateSync(failed)...)
 	switch c.LogFormat {
 	case "auto", "json", "text":
 	default:
@@ -227,29 +235,43 @@ func (c Config) validate() []error {
 	default:
 		errs = append(errs, fmt.Errorf("LOG_LEVEL %q is invalid: use debug, info, warn or error", c.LogLevel))
 	}
-	if c.MaxBodyBytes < 1024 {
+	if c.MaxBodyBytes < 1024 && !failed["MAX_BODY_BYTES"] {
 		errs = append(errs, fmt.Errorf("MAX_BODY_BYTES %d is too small: use at least 1024", c.MaxBodyBytes))
+	}
+	for name, d := range map[string]time.Duration{"SHUTDOWN_TIMEOUT": c.ShutdownTimeout,
+		"INBOX_RETENTION": c.InboxRetention, "MAX_RETRY_AGE": c.Sync.MaxRetryAge} {
+		if d <= 0 && !failed[name] {
+			errs = append(errs, fmt.Errorf("%s %s is invalid: use a positive duration", name, d))
+		}
 	}
 	return errs
 }
 
-func (c Config) validateSync() []error {
+func checkClientState(name, value string) []error {
+	if len(value) > 128 {
+		return []error{fmt.Errorf("%s is %d characters long: Graph allows at most 128", name, len(value))}
+	}
+	return nil
+}
+
+func (c Config) validateSync(failed map[string]bool) []error {
 	var errs []error
 	s := c.Sync
-	if s.Concurrency < 1 || s.Concurrency > 1024 {
+	if (s.Concurrency < 1 || s.Concurrency > 1024) && !failed["WORKER_CONCURRENCY"] {
 		errs = append(errs, fmt.Errorf("WORKER_CONCURRENCY %d is out of range: use 1 to 1024", s.Concurrency))
 	}
 	if s.Debounce < 0 {
 		errs = append(errs, fmt.Errorf("DEBOUNCE %s is negative", s.Debounce))
 	}
-	if s.Lease < 10*time.Second {
+	if s.Lease < 10*time.Second && !failed["LEASE_DURATION"] {
 		errs = append(errs, fmt.Errorf("LEASE_DURATION %s is too short: use at least 10s", s.Lease))
 	}
-	if s.MaxAttempts < 1 {
+	if s.MaxAttempts < 1 && !failed["MAX_ATTEMPTS"] {
 		errs = append(errs, fmt.Errorf("MAX_ATTEMPTS %d is invalid: use at least 1", s.MaxAttempts))
 	}
-	if c.SCIM.Rate < 0 {
-		errs = append(errs, fmt.Errorf("ATLASSIAN_SCIM_RATE %g is negative: use 0 for no limit", c.SCIM.Rate))
+	if c.SCIM.Rate < 0 || math.IsNaN(c.SCIM.Rate) || math.IsInf(c.SCIM.Rate, 0) {
+		errs = append(errs, fmt.Errorf("ATLASSIAN_SCIM_RATE %g is invalid: use a number of requests per second, or 0 for no limit",
+			c.SCIM.Rate))
 	}
 	switch s.UserNameSource {
 	case "userPrincipalName", "mail", "unchanged":
@@ -268,6 +290,12 @@ func (c Config) validateSync() []error {
 func checkURL(name, raw string, schemes ...string) []error {
 	u, err := url.Parse(raw)
 	if err != nil {
+		// The parse error quotes the whole URL, password included, so only
+		// its cause is shown.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		return []error{fmt.Errorf("%s is not a valid URL: %v", name, err)}
 	}
 	for _, s := range schemes {

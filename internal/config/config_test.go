@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,7 +159,12 @@ func TestLoadInvalidValue(t *testing.T) {
 		{"MAX_RETRY_AGE", "1 day", `"1 day"`},
 		{"INBOX_RETENTION", "3d", `"3d"`},
 		{"SHUTDOWN_TIMEOUT", "soon", `"soon"`},
-		{"ATLASSIAN_SCIM_RATE", "-1", "negative"},
+		{"ATLASSIAN_SCIM_RATE", "-1", "is invalid"},
+		{"ATLASSIAN_SCIM_RATE", "NaN", "is invalid"},
+		{"ATLASSIAN_SCIM_RATE", "+Inf", "is invalid"},
+		{"MAX_RETRY_AGE", "-1h", "positive duration"},
+		{"INBOX_RETENTION", "0s", "positive duration"},
+		{"SHUTDOWN_TIMEOUT", "-5s", "positive duration"},
 		{"ATLASSIAN_SCIM_RATE", "fast", "a number"},
 		{"USERNAME_SOURCE", "upn", "userPrincipalName, mail or unchanged"},
 		{"ATLASSIAN_VERIFIED_DOMAINS", "contoso.com,localhost", `"localhost"`},
@@ -178,9 +184,9 @@ func TestLoadInvalidValue(t *testing.T) {
 			if len(got) == 0 {
 				t.Fatal("got no problems, want the value rejected")
 			}
-			// NOTE: Load reports a number that does not parse twice, the
-			// second time as a range error about 0, so only the first
-			// message is checked for the fragment.
+			if len(got) != 1 {
+				t.Errorf("got %d problems %v, want exactly 1", len(got), got)
+			}
 			for _, p := range got {
 				if !strings.HasPrefix(p.Error(), tt.name+" ") {
 					t.Errorf("message %q does not start with the variable name %s", p, tt.name)
@@ -253,6 +259,8 @@ func TestLoadRedisPasswordNotInError(t *testing.T) {
 		{"wrong scheme", map[string]string{"REDIS_URL": "http://user:" + password + "@redis.example:6379/0"}},
 		{"no host", map[string]string{"REDIS_URL": "redis://:" + password + "@/0"}},
 		{"from file", map[string]string{"REDIS_URL_FILE": ""}},
+		{"invalid port", map[string]string{"REDIS_URL": "redis://:" + password + "@redis:port/0"}},
+		{"unclosed bracket", map[string]string{"REDIS_URL": "redis://:" + password + "@[::1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,6 +278,29 @@ func TestLoadRedisPasswordNotInError(t *testing.T) {
 				t.Errorf("error %q contains the password", err)
 			}
 		})
+	}
+}
+
+func TestLoadPreviousClientStateAlone(t *testing.T) {
+	long := strings.Repeat("p", 129)
+	_, err := config.Load(envWith(map[string]string{"GRAPH_CLIENT_STATE_PREVIOUS": long}))
+	msg := fmt.Sprint(err)
+	if !strings.Contains(msg, "GRAPH_CLIENT_STATE_PREVIOUS is 129 characters long") {
+		t.Errorf("error %q does not name GRAPH_CLIENT_STATE_PREVIOUS as too long", msg)
+	}
+	if !strings.Contains(msg, "GRAPH_CLIENT_STATE_PREVIOUS is set without GRAPH_CLIENT_STATE") {
+		t.Errorf("error %q does not reject a previous clientState without a current one", msg)
+	}
+}
+
+func TestLoadFileOnlyForSecrets(t *testing.T) {
+	path := writeFile(t, "127.0.0.1:9999\n")
+	cfg, err := config.Load(envWith(map[string]string{"LISTEN_ADDR_FILE": path}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.ListenAddr != ":8080" {
+		t.Errorf("LISTEN_ADDR = %q, want the default: only secrets are read from _FILE", cfg.ListenAddr)
 	}
 }
 
@@ -459,7 +490,7 @@ func TestVariablesSecrets(t *testing.T) {
 	// These values must never be logged, and may come from files.
 	want := []string{
 		"REDIS_URL", "GRAPH_CLIENT_STATE", "GRAPH_CLIENT_STATE_PREVIOUS", "AZURE_CLIENT_SECRET",
-		"AZURE_CLIENT_CERTIFICATE_PASSWORD", "ATLASSIAN_SCIM_TOKEN",
+		"AZURE_CLIENT_CERTIFICATE_PASSWORD", "ATLASSIAN_SCIM_TOKEN", "ADMIN_TOKEN",
 	}
 	var got []string
 	seen := map[string]bool{}

@@ -48,6 +48,7 @@ var Variables = []Variable{
 	{Name: "INBOX_RETENTION", Default: "72h", Help: "how long accepted notifications stay available to replay --since"},
 	{Name: "MAX_BODY_BYTES", Default: "1048576", Help: "largest accepted notification body, in bytes"},
 	{Name: "SHUTDOWN_TIMEOUT", Default: "20s", Help: "how long shutdown waits for in-flight requests and syncs"},
+	{Name: "ADMIN_TOKEN", Help: "token that opens the admin page at /admin; empty disables the page. Use at least 32 random bytes", Secret: true},
 	{Name: "LOG_LEVEL", Default: "info", Help: "debug, info, warn or error"},
 	{Name: "LOG_FORMAT", Default: "auto", Help: "json, text, or auto (text on a terminal, JSON otherwise)"},
 	{Name: "LOG_USER_DETAILS", Default: "false", Help: "log userPrincipalName and mail; otherwise only object IDs"},
@@ -64,17 +65,28 @@ func Known(name string) bool {
 	return false
 }
 
+func isSecret(name string) bool {
+	for _, v := range Variables {
+		if v.Name == name {
+			return v.Secret
+		}
+	}
+	return false
+}
+
 // reader looks up variables with their defaults and collects parse errors.
 type reader struct {
 	env  map[string]string
 	errs []error
+	// failed names the variables whose value could not be parsed.
+	failed map[string]bool
 }
 
 func (r *reader) str(name string) string {
 	if v, ok := r.env[name]; ok && v != "" {
 		return v
 	}
-	if path := r.env[name+"_FILE"]; path != "" {
+	if path := r.env[name+"_FILE"]; path != "" && isSecret(name) {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			r.errs = append(r.errs, fmt.Errorf("%s_FILE: %w", name, err))
@@ -97,6 +109,10 @@ func (r *reader) parse(name, want string, parse func(string) error) {
 	}
 	if err := parse(raw); err != nil {
 		r.errs = append(r.errs, fmt.Errorf("%s %q is invalid: want %s", name, raw, want))
+		if r.failed == nil {
+			r.failed = map[string]bool{}
+		}
+		r.failed[name] = true
 	}
 }
 
