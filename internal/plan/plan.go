@@ -62,14 +62,23 @@ type Change struct {
 
 // Plan compares the Entra user with the SCIM record and returns the change.
 // It returns an error wrapping ErrUnverifiedDomain, and no operations, when
-// the email would move to an unverified domain: the userName is held back
-// too, so that a half-applied rename never reaches Atlassian.
+// the email would move to another address on an unverified domain: the
+// userName is held back too, so that a half-applied rename never reaches
+// Atlassian.
 func (p Policy) Plan(u EntraUser, current scim.User) (Change, error) {
 	c := Change{UserName: p.userName(u, current), Email: u.Email()}
 
 	work, hasWork := current.WorkEmail()
 	emailChanged := !hasWork || work.Value != c.Email
-	if emailChanged && !p.verified(c.Email) {
+	// The guard is about the address the account moves to. Setting the
+	// type of an existing address, or changing only its case, moves
+	// nothing, because email addresses compare without case.
+	currentEmail := work.Value
+	if !hasWork {
+		currentEmail = current.PrimaryEmail()
+	}
+	addressChanged := !strings.EqualFold(currentEmail, c.Email)
+	if addressChanged && !p.verified(c.Email) {
 		return Change{}, fmt.Errorf("%w: %s is not in ATLASSIAN_VERIFIED_DOMAINS; "+
 			"sending it would unlink the Atlassian account", ErrUnverifiedDomain, domainOf(c.Email))
 	}

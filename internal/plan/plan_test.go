@@ -70,6 +70,28 @@ func TestPlan(t *testing.T) {
 			},
 		},
 		{
+			name:    "type set on an unverified domain's unchanged address",
+			policy:  plan.Policy{VerifiedDomains: []string{"contoso.com"}},
+			user:    entraUser("alex@legacy.example", "alex@legacy.example"),
+			current: scimUser("alex@legacy.example", scim.Email{Value: "alex@legacy.example"}),
+			want: plan.Change{
+				UserName:   "alex@legacy.example",
+				Email:      "alex@legacy.example",
+				Operations: []scim.Operation{replaceEmails("alex@legacy.example")},
+			},
+		},
+		{
+			name:    "case-only email change on an unverified domain",
+			policy:  plan.Policy{VerifiedDomains: []string{"contoso.com"}},
+			user:    entraUser("alex@legacy.example", "Alex@Legacy.example"),
+			current: workUser("alex@legacy.example", "alex@legacy.example"),
+			want: plan.Change{
+				UserName:   "alex@legacy.example",
+				Email:      "Alex@Legacy.example",
+				Operations: []scim.Operation{replaceWorkEmailValue("Alex@Legacy.example")},
+			},
+		},
+		{
 			name:    "mail empty uses UPN as email",
 			user:    entraUser("svc-build@contoso.com", ""),
 			current: workUser("svc-build@contoso.com", "old-build@contoso.com"),
