@@ -1,8 +1,10 @@
 package fakegraph
 
 import (
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -128,7 +130,7 @@ type subscriptionBody struct {
 func (s *Server) handleCreateSubscription(w http.ResponseWriter, r *http.Request) {
 	s.countSubscriptionRequest(func(c *SubscriptionCounts) { c.Create++ })
 	var body subscriptionBody
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+	if err := decodeBody(r, &body); err != nil {
 		writeError(w, r, http.StatusBadRequest, "BadRequest", "Invalid request body: "+err.Error())
 		return
 	}
@@ -165,6 +167,21 @@ func (s *Server) handleCreateSubscription(w http.ResponseWriter, r *http.Request
 		return
 	}
 	writeJSON(w, r, http.StatusCreated, s.subscriptionJSON(sub, true, "/$entity"))
+}
+
+// decodeBody decodes a JSON request body into v. The Graph SDK compresses
+// request bodies with gzip and sets Content-Encoding, which Graph accepts.
+func decodeBody(r *http.Request, v any) error {
+	var body io.Reader = r.Body
+	if strings.EqualFold(r.Header.Get("Content-Encoding"), "gzip") {
+		gz, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return err
+		}
+		defer gz.Close()
+		body = gz
+	}
+	return json.NewDecoder(body).Decode(v)
 }
 
 // newSubscription checks a create request and returns the subscription
@@ -281,7 +298,7 @@ func (s *Server) handleGetSubscription(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleRenewSubscription(w http.ResponseWriter, r *http.Request) {
 	s.countSubscriptionRequest(func(c *SubscriptionCounts) { c.Renew++ })
 	var body subscriptionBody
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+	if err := decodeBody(r, &body); err != nil {
 		writeError(w, r, http.StatusBadRequest, "BadRequest", "Invalid request body: "+err.Error())
 		return
 	}

@@ -2,6 +2,7 @@ package fakegraph
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -487,5 +488,38 @@ func TestSendLifecycleNotificationRejected(t *testing.T) {
 
 	if err == nil || !strings.Contains(err.Error(), "503") {
 		t.Errorf("got error %v, want one naming status 503", err)
+	}
+}
+
+func TestCreateSubscriptionGzipBody(t *testing.T) {
+	s := startServerWith(t, Options{SkipValidation: true})
+	data, err := json.Marshal(subscriptionRequest("https://bridge.example.com/webhooks/graph", time.Now().Add(time.Hour)))
+	if err != nil {
+		t.Fatalf("marshal: %v", err)
+	}
+	var compressed bytes.Buffer
+	gz := gzip.NewWriter(&compressed)
+	if _, err := gz.Write(data); err != nil {
+		t.Fatalf("gzip: %v", err)
+	}
+	if err := gz.Close(); err != nil {
+		t.Fatalf("gzip: %v", err)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.BaseURL()+"/subscriptions", &compressed)
+	if err != nil {
+		t.Fatalf("new request: %v", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+validToken)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+
+	resp, err := s.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("POST: %v", err)
+	}
+	resp.Body.Close()
+
+	if resp.StatusCode != http.StatusCreated {
+		t.Errorf("got status %d for a gzip body, want 201", resp.StatusCode)
 	}
 }
