@@ -1,6 +1,8 @@
-// Package graph reads Entra users from Microsoft Graph. It is the only
-// package that imports msgraph-sdk-go and azidentity, which are slow to
-// compile and large, so that other packages' tests do not link them.
+// Package graph reads Entra users from Microsoft Graph, pages through the
+// users delta query, and manages change-notification subscriptions. It is
+// the only package that imports msgraph-sdk-go and azidentity, which are
+// slow to compile and large, so that other packages' tests do not link
+// them.
 //
 // [Config] selects one azidentity credential, in this order of precedence:
 //
