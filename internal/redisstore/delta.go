@@ -64,6 +64,8 @@ type DeltaRun struct {
 	Changed int
 	// Removed counts the users Graph reported as deleted.
 	Removed int
+	// Baselined counts the snapshots a baseline round saved.
+	Baselined int
 	// Resynced is true when Graph rejected the stored delta link and the
 	// run started over with a full round.
 	Resynced bool
@@ -84,6 +86,7 @@ func (s *Store) SaveDeltaRun(ctx context.Context, run DeltaRun) error {
 			"users", run.Users,
 			"changed", run.Changed,
 			"removed", run.Removed,
+			"baselined", run.Baselined,
 			"resynced", strconv.FormatBool(run.Resynced),
 			"error", run.Error,
 		)
@@ -113,6 +116,7 @@ func (s *Store) LastDeltaRun(ctx context.Context) (DeltaRun, bool, error) {
 		Users:      atoi(h["users"]),
 		Changed:    atoi(h["changed"]),
 		Removed:    atoi(h["removed"]),
+		Baselined:  atoi(h["baselined"]),
 		Resynced:   h["resynced"] == "true",
 		Error:      h["error"],
 	}, true, nil

@@ -49,7 +49,7 @@ func TestDeltaRun(t *testing.T) {
 		},
 		{
 			StartedAt: time.UnixMilli(1_800_000_100_000), FinishedAt: time.UnixMilli(1_800_000_100_500),
-			OK: true, Mode: "baseline", Users: 10,
+			OK: true, Mode: "baseline", Users: 10, Baselined: 9, Changed: 1,
 		},
 	}
 	for _, want := range runs {
