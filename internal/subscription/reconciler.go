@@ -49,7 +49,10 @@ type ReconcilerConfig struct {
 
 // Reconciler catches up on user changes that no notification reported,
 // through Graph's users delta query. It is safe for concurrent use, and
-// runs one round at a time per process.
+// runs one round at a time per process. Rounds on two replicas at once,
+// such as a manual run beside the leader's, are safe but do the work
+// twice: both queue the same users, which the queue coalesces, and the
+// delta link of the round that ends last is kept.
 type Reconciler struct {
 	source DeltaSource
 	store  ReconcilerStore
