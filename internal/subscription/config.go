@@ -139,7 +139,8 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// validateSubscribe checks the fields Subscribe and Run need in addition.
+// validateSubscribe checks the fields Subscribe, Maintain and Run need in
+// addition.
 func (c *Config) validateSubscribe() error {
 	var errs []error
 	if err := validateNotificationURL("GRAPH_NOTIFICATION_URL", c.NotificationURL); err != nil {
@@ -151,9 +152,6 @@ func (c *Config) validateSubscribe() error {
 	if c.ClientState == "" || len(c.ClientState) > maxClientStateBytes {
 		errs = append(errs, fmt.Errorf("GRAPH_CLIENT_STATE is missing or longer than %d bytes: "+
 			"set it to the secret Graph sends back with each notification", maxClientStateBytes))
-	}
-	if c.Owner == "" {
-		errs = append(errs, errors.New("the owner token is empty: give each process a unique one"))
 	}
 	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package subscription
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -27,6 +28,9 @@ const (
 func (m *Manager) Run(ctx context.Context) error {
 	if err := m.cfg.validateSubscribe(); err != nil {
 		return fmt.Errorf("invalid subscription configuration: %w", err)
+	}
+	if m.elector == nil {
+		return errors.New("invalid subscription configuration: the owner token is empty: give each process a unique one")
 	}
 	return m.elector.Run(ctx, m.lead)
 }

@@ -2,6 +2,7 @@ package subscription_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -317,5 +318,23 @@ func TestRunCatchesUpAfterRemoval(t *testing.T) {
 	}
 	if got := lifecyclePending(t, f.store); got != 0 {
 		t.Errorf("got %d unacknowledged notifications, want 0", got)
+	}
+}
+
+func TestRunNeedsOwner(t *testing.T) {
+	store := redistest.NewStore(t)
+	m, err := subscription.NewManager(newMemoryGraph(time.Now), store, subscription.Config{
+		NotificationURL: notificationURL, ClientState: clientState,
+	})
+	if err != nil {
+		t.Fatalf("NewManager: %v", err)
+	}
+
+	// Subscribe works without an owner token, Run does not.
+	if _, err := m.Subscribe(testContext(t)); err != nil {
+		t.Errorf("Subscribe without an owner token: %v", err)
+	}
+	if err := m.Run(testContext(t)); err == nil || !strings.Contains(err.Error(), "owner token") {
+		t.Errorf("got Run error %v, want one about the owner token", err)
 	}
 }
