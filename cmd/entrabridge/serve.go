@@ -112,6 +112,7 @@ func serve(ctx context.Context, a app) error {
 	if err := a.cfg.CheckRoles(a.roles...); err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
+	redisstore.SetLogger(a.log)
 	store := a.store
 	if store == nil {
 		var err error

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/entrabridge/entrabridge/internal/bridge"
+	"github.com/entrabridge/entrabridge/internal/lograte"
 	"github.com/entrabridge/entrabridge/internal/server"
 )
 
@@ -103,7 +104,7 @@ type Handler struct {
 	logger         *slog.Logger
 	metrics        Metrics
 	now            func() time.Time
-	rejectionLogs  *lineLimiter
+	rejectionLogs  *lograte.Limiter
 }
 
 // NewHandler validates cfg and returns a Handler that queues to q.
@@ -128,7 +129,7 @@ func NewHandler(cfg Config, q Queue) (*Handler, error) {
 		logger:         cfg.Logger,
 		metrics:        cfg.Metrics,
 		now:            cfg.Now,
-		rejectionLogs:  &lineLimiter{perSecond: maxRejectionLogsPerSecond},
+		rejectionLogs:  lograte.New(maxRejectionLogsPerSecond),
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
@@ -204,11 +205,7 @@ func (h *Handler) serve(c echo.Context, endpoint string) error {
 func (h *Handler) enqueue(ctx context.Context, b batch) error {
 	ctx, cancel := context.WithTimeout(ctx, h.enqueueTimeout)
 	defer cancel()
-	if err := h.queue.Enqueue(ctx, b.changes, b.lifecycles); err != nil {
-		return fmt.Errorf("enqueue %d changes and %d lifecycle notifications: %w",
-			len(b.changes), len(b.lifecycles), err)
-	}
-	return nil
+	return h.queue.Enqueue(ctx, b.changes, b.lifecycles)
 }
 
 type noMetrics struct{}

@@ -641,27 +641,3 @@ func TestRejectionLogsLimited(t *testing.T) {
 		t.Errorf("logs: got %s, want the truncated subscription ID", f.logs.String())
 	}
 }
-
-func TestLineLimiter(t *testing.T) {
-	l := &lineLimiter{perSecond: 2}
-	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name           string
-		at             time.Duration
-		wantAllowed    bool
-		wantSuppressed int
-	}{
-		{"first", 0, true, 0},
-		{"second", 100 * time.Millisecond, true, 0},
-		{"third held back", 200 * time.Millisecond, false, 0},
-		{"fourth held back", 900 * time.Millisecond, false, 0},
-		{"next window reports", time.Second, true, 2},
-		{"next window second", 1500 * time.Millisecond, true, 0},
-	}
-	for _, tt := range tests {
-		allowed, suppressed := l.allow(start.Add(tt.at))
-		if allowed != tt.wantAllowed || suppressed != tt.wantSuppressed {
-			t.Errorf("%s: got %v, %d, want %v, %d", tt.name, allowed, suppressed, tt.wantAllowed, tt.wantSuppressed)
-		}
-	}
-}

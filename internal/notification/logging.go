@@ -2,8 +2,6 @@ package notification
 
 import (
 	"log/slog"
-	"sync"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,7 +43,7 @@ func (h *Handler) reportRejections(c echo.Context, endpoint string, rejections [
 		h.metrics.Rejected(endpoint, reason, perReason[reason])
 	}
 	for _, g := range groups {
-		allowed, suppressed := h.rejectionLogs.allow(h.now())
+		allowed, suppressed := h.rejectionLogs.Allow(h.now())
 		if !allowed {
 			continue
 		}
@@ -67,38 +65,6 @@ func truncate(s string, maxBytes int) string {
 		return s
 	}
 	return s[:maxBytes] + "..."
-}
-
-// lineLimiter lets through at most perSecond log lines in each one-second
-// window and counts the lines it held back, so the next line can report
-// them.
-type lineLimiter struct {
-	perSecond int
-
-	mu          sync.Mutex
-	windowStart time.Time
-	inWindow    int
-	suppressed  int
-}
-
-// allow reports whether a line may be logged at now and, if so, how many
-// lines were suppressed since the last one allowed.
-func (l *lineLimiter) allow(now time.Time) (bool, int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-
-	if now.Sub(l.windowStart) >= time.Second {
-		l.windowStart = now
-		l.inWindow = 0
-	}
-	if l.inWindow >= l.perSecond {
-		l.suppressed++
-		return false, 0
-	}
-	l.inWindow++
-	suppressed := l.suppressed
-	l.suppressed = 0
-	return true, suppressed
 }
 
 // logAccepted logs the queued batch at Info, each lifecycle event at Info

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -54,12 +55,15 @@ func (s *Server) handleError(err error, c echo.Context) {
 	status, message := publicError(err)
 	req := c.Request()
 	if status >= http.StatusInternalServerError {
-		s.logger.ErrorContext(req.Context(), "request failed",
-			"method", req.Method,
-			"path", req.URL.Path,
-			"status", status,
-			"request_id", RequestID(c),
-			"error", err)
+		if ok, suppressed := s.errorLogs.Allow(time.Now()); ok {
+			s.logger.ErrorContext(req.Context(), "request failed",
+				"method", req.Method,
+				"path", req.URL.Path,
+				"status", status,
+				"request_id", RequestID(c),
+				"error", err,
+				"suppressed_lines", suppressed)
+		}
 	}
 	if c.Response().Committed {
 		return

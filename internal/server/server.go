@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/entrabridge/entrabridge/internal/lograte"
 )
 
 // DefaultBodyLimit is the request body ceiling used when Config.BodyLimit is
@@ -69,10 +71,17 @@ type Server struct {
 	http   *http.Server
 	logger *slog.Logger
 	ready  func(ctx context.Context) error
+	// errorLogs limits the 5xx lines, because an outage of Redis makes
+	// every webhook request fail the same way.
+	errorLogs *lograte.Limiter
 
 	mu       sync.Mutex
 	listener net.Listener
 }
+
+// maxErrorLogsPerSecond caps the "request failed" lines; the next line
+// allowed reports how many were held back.
+const maxErrorLogsPerSecond = 5
 
 // New builds a Server with the middleware, error handler and health routes
 // installed. Call Echo to add routes, then Start or ListenAndServe.
@@ -86,7 +95,7 @@ func New(cfg Config) *Server {
 		bodyLimit = DefaultBodyLimit
 	}
 
-	s := &Server{echo: echo.New(), logger: logger, ready: cfg.Ready}
+	s := &Server{echo: echo.New(), logger: logger, ready: cfg.Ready, errorLogs: lograte.New(maxErrorLogsPerSecond)}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
@@ -132,7 +141,6 @@ func (s *Server) Start(ln net.Listener) error {
 	s.listener = ln
 	s.mu.Unlock()
 
-	s.logger.Info("http server listening", "addr", ln.Addr().String())
 	err := s.http.Serve(ln)
 	if !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)

@@ -39,7 +39,7 @@ var errLeaseEnding = errors.New("lease about to lapse")
 // process runs one sync and ends its claim according to the outcome.
 func (w *Worker) process(ctx context.Context, job bridge.Job) {
 	start := time.Now()
-	syncCtx, cancel := context.WithDeadlineCause(ctx, job.LeaseUntil.Add(-LeaseMargin), errLeaseEnding)
+	syncCtx, cancel := context.WithDeadlineCause(ctx, job.LeaseUntil.Add(-w.cfg.leaseMargin()), errLeaseEnding)
 	result, err := w.syncUser(syncCtx, job)
 	cancel()
 

@@ -70,8 +70,8 @@ type Config struct {
 	// Zero means no wait.
 	Debounce time.Duration
 	// Lease is how long a claim lasts; 0 means 60 s. A sync is cancelled
-	// LeaseMargin before its lease ends, so a lapsed claim never overlaps a
-	// running sync.
+	// MaxLeaseMargin (or a quarter of the lease, if less) before its lease
+	// ends, so a lapsed claim never overlaps a running sync.
 	Lease time.Duration
 	// MaxAttempts is how many failed attempts dead-letter a sync; 0 means 10.
 	MaxAttempts int
@@ -93,8 +93,14 @@ type Config struct {
 	Logger         *slog.Logger
 }
 
-// LeaseMargin is how long before its lease ends a sync is cancelled.
-const LeaseMargin = 5 * time.Second
+// MaxLeaseMargin is the longest a sync is cancelled before its lease
+// ends; shorter leases use a quarter of their length.
+const MaxLeaseMargin = 5 * time.Second
+
+// leaseMargin returns how long before its lease ends a sync is cancelled.
+func (c *Config) leaseMargin() time.Duration {
+	return min(MaxLeaseMargin, c.Lease/4)
+}
 
 func (c *Config) setDefaults() {
 	if c.Concurrency <= 0 {
@@ -147,8 +153,8 @@ func New(cfg Config, store Store, dir Directory, client SCIM, pauser Pauser) (*W
 		return nil, errors.New("worker: Config.Owner is empty")
 	}
 	cfg.setDefaults()
-	if cfg.Lease <= 2*LeaseMargin {
-		return nil, fmt.Errorf("worker: lease %s is too short: use more than %s", cfg.Lease, 2*LeaseMargin)
+	if cfg.Lease < time.Second {
+		return nil, fmt.Errorf("worker: lease %s is too short: use at least 1s", cfg.Lease)
 	}
 	return &Worker{
 		cfg:      cfg,
