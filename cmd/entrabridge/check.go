@@ -39,8 +39,9 @@ func (c *cli) configCommand() *cobra.Command {
 			return c.checkConfig(cmd.Context(), parsed)
 		},
 	}
-	check.Flags().StringSliceVar(&roles, "roles", []string{"receiver", "worker"},
-		"roles whose configuration to check: receiver, worker; a receiver needs no Graph or SCIM credentials")
+	check.Flags().StringSliceVar(&roles, "roles", nil,
+		"roles whose configuration to check: receiver, worker, subscription (default: those serve runs); "+
+			"a receiver needs no Graph or SCIM credentials")
 	cmd.AddCommand(check)
 	return cmd
 }
@@ -55,6 +56,9 @@ type check struct {
 func (c *cli) checkConfig(ctx context.Context, roles []config.Role) error {
 	cfg, err := config.Load(c.env)
 	if err == nil {
+		if len(roles) == 0 {
+			roles = defaultRoles(cfg)
+		}
 		err = cfg.CheckRoles(roles...)
 	}
 	if err != nil {
@@ -65,17 +69,20 @@ func (c *cli) checkConfig(ctx context.Context, roles []config.Role) error {
 
 	checks := []check{{name: "redis", fix: "check REDIS_URL, that Redis runs and that this host may reach it",
 		run: func(ctx context.Context) (string, error) { return checkRedis(ctx, cfg) }}}
-	if slices.Contains(roles, config.RoleWorker) {
-		checks = append(checks, dependencyChecks(cfg)...)
+	worker := slices.Contains(roles, config.RoleWorker)
+	if worker || slices.Contains(roles, config.RoleSubscription) {
+		checks = append(checks, graphChecks(cfg)...)
+	}
+	if worker {
+		checks = append(checks, scimCheck(cfg))
 	}
 	return runChecks(ctx, c.stdout, checks)
 }
 
-// dependencyChecks reach what the worker role needs: Entra, Graph and
-// Atlassian SCIM.
-func dependencyChecks(cfg config.Config) []check {
+// graphChecks reach Entra and Graph, which the worker and subscription
+// roles need.
+func graphChecks(cfg config.Config) []check {
 	var gc *graph.Client
-	var sc *scim.Client
 	return []check{
 		{name: "entra token", fix: "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential " +
 			"(secret expired? certificate uploaded to the app registration?)",
@@ -93,20 +100,24 @@ func dependencyChecks(cfg config.Config) []check {
 				}
 				return cfg.Graph.BaseURL, gc.Probe(ctx)
 			}},
-		{name: "scim", fix: "check ATLASSIAN_SCIM_URL (…/scim/directory/<id>) and renew ATLASSIAN_SCIM_TOKEN " +
-			"in Atlassian Administration if it was revoked",
-			run: func(ctx context.Context) (string, error) {
-				var err error
-				if sc, err = scim.New(cfg.SCIM.URL, cfg.SCIM.Token, scim.Options{UserAgent: "entrabridge"}); err != nil {
-					return "", err
-				}
-				if err := sc.ServiceProviderConfig(ctx); err != nil {
-					return "", err
-				}
-				list, err := sc.ListUsers(ctx, 1, 1)
-				return fmt.Sprintf("%d users in the directory", list.TotalResults), err
-			}},
 	}
+}
+
+// scimCheck reaches Atlassian SCIM, which the worker needs.
+func scimCheck(cfg config.Config) check {
+	return check{name: "scim", fix: "check ATLASSIAN_SCIM_URL (…/scim/directory/<id>) and renew ATLASSIAN_SCIM_TOKEN " +
+		"in Atlassian Administration if it was revoked",
+		run: func(ctx context.Context) (string, error) {
+			sc, err := scim.New(cfg.SCIM.URL, cfg.SCIM.Token, scim.Options{UserAgent: "entrabridge"})
+			if err != nil {
+				return "", err
+			}
+			if err := sc.ServiceProviderConfig(ctx); err != nil {
+				return "", err
+			}
+			list, err := sc.ListUsers(ctx, 1, 1)
+			return fmt.Sprintf("%d users in the directory", list.TotalResults), err
+		}}
 }
 
 func runChecks(ctx context.Context, out io.Writer, checks []check) error {

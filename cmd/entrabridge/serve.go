@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -49,11 +48,15 @@ func (c *cli) serveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if len(roles) == 0 {
+				parsed = defaultRoles(cfg)
+			}
 			return serve(cmd.Context(), app{cfg: cfg, roles: parsed, log: newLogger(cfg, c.stderr)})
 		},
 	}
-	cmd.Flags().StringSliceVar(&roles, "roles", []string{"receiver", "worker"},
-		"roles to run: receiver, worker")
+	cmd.Flags().StringSliceVar(&roles, "roles", nil,
+		"roles to run: receiver, worker, subscription (default: receiver and worker, "+
+			"plus subscription when GRAPH_NOTIFICATION_URL is set)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false,
 		"record each PATCH in the audit trail instead of sending it (same as DRY_RUN=true)")
 	return cmd
@@ -63,15 +66,23 @@ func parseRoles(names []string) ([]config.Role, error) {
 	var roles []config.Role
 	for _, n := range names {
 		r := config.Role(strings.TrimSpace(n))
-		if r != config.RoleReceiver && r != config.RoleWorker {
-			return nil, fmt.Errorf("--roles: unknown role %q: use receiver or worker", n)
+		if r != config.RoleReceiver && r != config.RoleWorker && r != config.RoleSubscription {
+			return nil, fmt.Errorf("--roles: unknown role %q: use receiver, worker or subscription", n)
 		}
 		roles = append(roles, r)
 	}
-	if len(roles) == 0 {
-		return nil, errors.New("--roles: name at least one role")
-	}
 	return roles, nil
+}
+
+// defaultRoles returns the receiver and the worker, and the subscription
+// role when a notification URL to subscribe with is configured. Running the
+// subscription role on every replica is safe: one leader acts.
+func defaultRoles(cfg config.Config) []config.Role {
+	roles := []config.Role{config.RoleReceiver, config.RoleWorker}
+	if cfg.Subscription.NotificationURL != "" {
+		roles = append(roles, config.RoleSubscription)
+	}
+	return roles
 }
 
 func variablesHelp() string {
@@ -159,6 +170,17 @@ func serve(ctx context.Context, a app) error {
 		close(workerDone)
 	}
 
+	subscriptionDone := make(chan error, 1)
+	if a.has(config.RoleSubscription) {
+		mgr, _, err := subscriptionParts(a, store, m)
+		if err != nil {
+			return err
+		}
+		go func() { subscriptionDone <- mgr.Run(ctx) }()
+	} else {
+		close(subscriptionDone)
+	}
+
 	select {
 	case <-ctx.Done():
 	case err := <-serverErr:
@@ -174,6 +196,9 @@ func serve(ctx context.Context, a app) error {
 	}
 	if err := <-workerDone; err != nil {
 		return fmt.Errorf("worker: %w", err)
+	}
+	if err := <-subscriptionDone; err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("subscription role: %w", err)
 	}
 	a.log.Info("stopped")
 	return nil
@@ -281,14 +306,13 @@ func newWorker(a app, store *redisstore.Store, m *metrics.Metrics) (*worker.Work
 		return nil, fmt.Errorf("scim client: %w", err)
 	}
 
-	host, _ := os.Hostname()
 	s := a.cfg.Sync
 	if len(s.VerifiedDomains) == 0 {
 		a.log.Warn("ATLASSIAN_VERIFIED_DOMAINS is empty: email changes to any domain are sent; " +
 			"a change to a domain the Atlassian organization has not verified unlinks the account")
 	}
 	return worker.New(worker.Config{
-		Owner:          fmt.Sprintf("%s-%d-%d", host, os.Getpid(), time.Now().UnixNano()%1e6),
+		Owner:          processOwner(),
 		Concurrency:    s.Concurrency,
 		Debounce:       s.Debounce,
 		Lease:          s.Lease,

@@ -359,6 +359,7 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = {
         appSecrets['redis-url']
         appSecrets['redis-password']
         appSecrets['atlassian-scim-token']
+        appSecrets['graph-client-state']
       ]
     }
     template: {
@@ -372,7 +373,7 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = {
           args: [
             'serve'
             '--roles'
-            'worker'
+            'worker,subscription'
           ]
           env: concat(commonEnv, [
             {
@@ -386,6 +387,16 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = {
             {
               name: 'ATLASSIAN_VERIFIED_DOMAINS'
               value: atlassianVerifiedDomains
+            }
+            // The subscription role creates and renews the Graph
+            // subscription; one leader among the replicas acts.
+            {
+              name: 'GRAPH_NOTIFICATION_URL'
+              value: 'https://${receiver.properties.configuration.ingress.fqdn}/webhooks/graph'
+            }
+            {
+              name: 'GRAPH_CLIENT_STATE'
+              secretRef: 'graph-client-state'
             }
             // Graph sign-in as the user-assigned identity, through
             // azidentity's ManagedIdentityCredential.

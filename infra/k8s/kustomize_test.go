@@ -100,7 +100,7 @@ func TestConfigMapLoads(t *testing.T) {
 }
 
 // TestDeploymentRoles checks that each Deployment runs `serve` with its
-// own role only.
+// own roles only.
 func TestDeploymentRoles(t *testing.T) {
 	objs := render(t, baseDir)
 	tests := []struct {
@@ -108,7 +108,7 @@ func TestDeploymentRoles(t *testing.T) {
 		want       []string
 	}{
 		{receiverName, []string{"receiver"}},
-		{workerName, []string{"worker"}},
+		{workerName, []string{"worker", "subscription"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.deployment, func(t *testing.T) {
@@ -193,7 +193,7 @@ func TestRoleSecrets(t *testing.T) {
 		want       []string
 	}{
 		{receiverName, []string{"GRAPH_CLIENT_STATE", "GRAPH_CLIENT_STATE_PREVIOUS", "REDIS_URL"}},
-		{workerName, []string{"ATLASSIAN_SCIM_TOKEN", "AZURE_CLIENT_SECRET", "REDIS_URL"}},
+		{workerName, []string{"ATLASSIAN_SCIM_TOKEN", "AZURE_CLIENT_SECRET", "GRAPH_CLIENT_STATE", "REDIS_URL"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.deployment, func(t *testing.T) {

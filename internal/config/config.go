@@ -26,9 +26,10 @@ type Config struct {
 	RedisURL   string
 	KeyPrefix  string
 
-	Graph GraphConfig
-	SCIM  SCIMConfig
-	Sync  SyncConfig
+	Graph        GraphConfig
+	SCIM         SCIMConfig
+	Sync         SyncConfig
+	Subscription SubscriptionConfig
 
 	// ClientStates are the accepted Graph clientState values: the current
 	// one first, then the previous one while a rotation is under way.
@@ -61,6 +62,14 @@ type GraphConfig struct {
 	FederatedTokenFile  string
 	ManagedIdentity     bool
 	AuthorityHost       string
+}
+
+// SubscriptionConfig holds the Graph subscription and delta settings.
+type SubscriptionConfig struct {
+	NotificationURL          string
+	LifecycleNotificationURL string
+	RenewBefore              time.Duration
+	DeltaInterval            time.Duration
 }
 
 // SCIMConfig holds the Atlassian user-provisioning endpoint and its key.
@@ -121,6 +130,12 @@ func Load(env map[string]string) (Config, error) {
 			Token: r.str("ATLASSIAN_SCIM_TOKEN"),
 			Rate:  r.float("ATLASSIAN_SCIM_RATE"),
 		},
+		Subscription: SubscriptionConfig{
+			NotificationURL:          r.str("GRAPH_NOTIFICATION_URL"),
+			LifecycleNotificationURL: r.str("GRAPH_LIFECYCLE_NOTIFICATION_URL"),
+			RenewBefore:              r.duration("SUBSCRIPTION_RENEW_BEFORE"),
+			DeltaInterval:            r.duration("DELTA_INTERVAL"),
+		},
 		Sync: SyncConfig{
 			Concurrency:     r.integer("WORKER_CONCURRENCY"),
 			Debounce:        r.duration("DEBOUNCE"),
@@ -152,12 +167,15 @@ type Role string
 
 // The roles of `serve`.
 const (
-	RoleReceiver Role = "receiver"
-	RoleWorker   Role = "worker"
+	RoleReceiver     Role = "receiver"
+	RoleWorker       Role = "worker"
+	RoleSubscription Role = "subscription"
 )
 
 // CheckRoles reports what the given roles need that c lacks: the receiver
-// needs the clientState, the worker needs Graph and SCIM credentials.
+// needs the clientState, the worker needs Graph and SCIM credentials, and
+// the subscription role needs the notification URL, the clientState and
+// Graph credentials.
 func (c Config) CheckRoles(roles ...Role) error {
 	var errs []error
 	for _, role := range roles {
@@ -177,8 +195,18 @@ func (c Config) CheckRoles(roles ...Role) error {
 					"set it to the directory's API key from Atlassian Administration"))
 			}
 			errs = append(errs, c.checkAzure()...)
+		case RoleSubscription:
+			if c.Subscription.NotificationURL == "" {
+				errs = append(errs, missing("GRAPH_NOTIFICATION_URL",
+					"set it to the public https URL of /webhooks/graph"))
+			}
+			if len(c.ClientStates) == 0 {
+				errs = append(errs, missing("GRAPH_CLIENT_STATE",
+					"set it to the clientState the subscription is created with (at most 128 characters)"))
+			}
+			errs = append(errs, c.checkAzure()...)
 		default:
-			errs = append(errs, fmt.Errorf("unknown role %q: use receiver or worker", role))
+			errs = append(errs, fmt.Errorf("unknown role %q: use receiver, worker or subscription", role))
 		}
 	}
 	return errors.Join(errs...)
@@ -239,7 +267,8 @@ func (c Config) validate(failed map[string]bool) []error {
 		errs = append(errs, fmt.Errorf("MAX_BODY_BYTES %d is too small: use at least 1024", c.MaxBodyBytes))
 	}
 	for name, d := range map[string]time.Duration{"SHUTDOWN_TIMEOUT": c.ShutdownTimeout,
-		"INBOX_RETENTION": c.InboxRetention, "MAX_RETRY_AGE": c.Sync.MaxRetryAge} {
+		"INBOX_RETENTION": c.InboxRetention, "MAX_RETRY_AGE": c.Sync.MaxRetryAge,
+		"DELTA_INTERVAL": c.Subscription.DeltaInterval, "SUBSCRIPTION_RENEW_BEFORE": c.Subscription.RenewBefore} {
 		if d <= 0 && !failed[name] {
 			errs = append(errs, fmt.Errorf("%s %s is invalid: use a positive duration", name, d))
 		}

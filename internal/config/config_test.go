@@ -71,6 +71,7 @@ func TestLoadDefaults(t *testing.T) {
 			MaxRetryAge:    24 * time.Hour,
 			UserNameSource: "userPrincipalName",
 		},
+		Subscription:    config.SubscriptionConfig{RenewBefore: 504 * time.Hour, DeltaInterval: 30 * time.Minute},
 		MaxBodyBytes:    1 << 20,
 		LogLevel:        "info",
 		LogFormat:       "auto",

@@ -61,7 +61,8 @@ type Config struct {
 	// than Lifetime.
 	RenewBefore time.Duration
 	// CheckInterval is how often the leader checks the subscription and
-	// whether a delta run is due. If zero, DefaultCheckInterval.
+	// whether a delta run is due. If zero, DefaultCheckInterval or
+	// DeltaInterval, whichever is shorter.
 	CheckInterval time.Duration
 	// DeltaInterval is DELTA_INTERVAL, how often the leader runs the
 	// Reconciler. If zero, DefaultDeltaInterval.
@@ -100,11 +101,13 @@ func (c *Config) setDefaults() {
 	if c.RenewBefore == 0 {
 		c.RenewBefore = DefaultRenewBefore
 	}
-	if c.CheckInterval == 0 {
-		c.CheckInterval = DefaultCheckInterval
-	}
 	if c.DeltaInterval == 0 {
 		c.DeltaInterval = DefaultDeltaInterval
+	}
+	if c.CheckInterval == 0 {
+		// A delta interval shorter than the check interval would
+		// otherwise only take effect at each check.
+		c.CheckInterval = min(DefaultCheckInterval, c.DeltaInterval)
 	}
 	if c.ReauthorizeInterval == 0 {
 		c.ReauthorizeInterval = DefaultReauthorizeInterval
