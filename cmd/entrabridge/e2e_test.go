@@ -320,6 +320,12 @@ func TestServeSyncsRenames(t *testing.T) {
 		t.Errorf("exit code after SIGTERM = %d, want 0", code)
 	}
 	assertNoSecrets(t, b.logs.String())
+	// LOG_USER_DETAILS=false: object IDs only, no names or addresses.
+	for _, detail := range []string{"ada.lovelace@contoso.com", "ciara.o'neill@contoso.com", "dev.r@fabrikam.com"} {
+		if strings.Contains(b.logs.String(), detail) {
+			t.Errorf("log contains %q although LOG_USER_DETAILS=false", detail)
+		}
+	}
 }
 
 func (b *process) get(path string) string {

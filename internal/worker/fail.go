@@ -92,16 +92,9 @@ func (w *Worker) fail(ctx context.Context, job bridge.Job, err error) Result {
 	if ra := failure.RetryAfterOf(err); ra > wait {
 		wait = ra
 	}
-	var fe *failure.Error
-	if errors.As(err, &fe) && fe.Service == "scim" && fe.Status == http.StatusTooManyRequests && w.pauser != nil {
-		// One 429 pauses the whole pool: the limit is Atlassian's, not
-		// this job's.
-		if perr := w.pauser.Pause(ctx, wait); perr != nil {
-			w.log.Error("pause scim requests failed", "err", perr)
-		}
-	}
+	w.pauseAfterThrottling(ctx, err, wait)
 	w.log.Warn("sync failed; retrying later", "user_id", job.UserID, "attempt", job.Attempt+1,
-		"retry_in_ms", wait.Milliseconds(), "err", err)
+		"retry_in_ms", wait.Milliseconds(), "err", w.redact(err.Error()))
 	if rerr := w.store.Retry(ctx, job, time.Now().Add(wait), err.Error()); rerr != nil {
 		w.log.Error("schedule retry failed; the claim will lapse and the user be synced again",
 			"user_id", job.UserID, "err", rerr)
@@ -124,11 +117,11 @@ func (w *Worker) deadLetter(ctx context.Context, job bridge.Job, v verdict) Resu
 	id, err := w.store.DeadLetter(ctx, job, v.reason, v.detail, w.cfg.Debounce)
 	if err != nil {
 		w.log.Error("dead-letter failed; the claim will lapse and the user be synced again",
-			"user_id", job.UserID, "reason", v.reason, "err", err)
+			"user_id", job.UserID, "reason", v.reason, "err", w.redact(err.Error()))
 		return ResultRetry
 	}
 	w.log.Error("sync dead-lettered", "user_id", job.UserID, "reason", v.reason,
-		"dead_letter_id", id, "attempt", job.Attempt+1, "detail", v.detail)
+		"dead_letter_id", id, "attempt", job.Attempt+1, "detail", w.redact(v.detail))
 	return ResultDeadLettered
 }
 
@@ -149,4 +142,26 @@ func (w *Worker) backoff(attempt int) time.Duration {
 	}
 	half := d / 2
 	return half + rand.N(half+1)
+}
+
+// pauseAfterThrottling pauses the whole pool for wait after a SCIM 429 or
+// a Graph 429 or 503, because the limit is the service's, not this job's.
+func (w *Worker) pauseAfterThrottling(ctx context.Context, err error, wait time.Duration) {
+	var fe *failure.Error
+	if !errors.As(err, &fe) {
+		return
+	}
+	var pauser Pauser
+	switch {
+	case fe.Service == "scim" && fe.Status == http.StatusTooManyRequests:
+		pauser = w.pauser
+	case fe.Service == "graph" && (fe.Status == http.StatusTooManyRequests || fe.Status == http.StatusServiceUnavailable):
+		pauser = w.cfg.GraphPauser
+	}
+	if pauser == nil {
+		return
+	}
+	if perr := pauser.Pause(ctx, wait); perr != nil {
+		w.log.Error("pause requests after throttling failed", "service", fe.Service, "err", perr)
+	}
 }
