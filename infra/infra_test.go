@@ -113,7 +113,7 @@ func TestComposeFile(t *testing.T) {
 		}
 	})
 	t.Run("roles", func(t *testing.T) {
-		want := []string{"serve", "--roles", "receiver,worker"}
+		want := []string{"serve"}
 		if !slices.Equal(bridge.Command, want) {
 			t.Errorf("got command %q, want %q", bridge.Command, want)
 		}

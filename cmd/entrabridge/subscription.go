@@ -214,9 +214,9 @@ func (c *cli) resyncCommand() *cobra.Command {
 		Long: "resync runs one round of Graph's users delta query ($select=id,userPrincipalName,\n" +
 			"mail) from the stored delta link, and queues a sync for every user Graph reports\n" +
 			"as changed, through the same queue as notifications. The first round, with no\n" +
-			"delta link yet, records each user's current values as a baseline and sends\n" +
-			"nothing, unless --apply is given: then every user whose values differ from what\n" +
-			"the bridge last synced (or who was never synced) is queued. When Graph rejects\n" +
+			"delta link yet, records each user's current values as a baseline for users the\n" +
+			"bridge has never synced, and queues only users whose values differ from what it\n" +
+			"last synced. With --apply, users it has never synced are queued too. When Graph rejects\n" +
 			"the delta link (expired after 7 days, or syncStateNotFound), a full round with\n" +
 			"--apply runs instead. `serve` runs the same round every DELTA_INTERVAL.",
 		Args: cobra.NoArgs,

@@ -127,6 +127,6 @@ func (m *Manager) warnURLMismatch(st redisstore.SubscriptionState) {
 	}
 	m.urlWarned = true
 	m.log.Warn("the stored graph subscription delivers to another URL than GRAPH_NOTIFICATION_URL; "+
-		"delete it (entrabridge subscription delete ID) so that the leader creates one for the configured URL",
+		"delete it (entrabridge subscriptions delete ID) so that the leader creates one for the configured URL",
 		"subscription_id", st.ID, "stored_url", st.NotificationURL, "configured_url", m.cfg.NotificationURL)
 }
