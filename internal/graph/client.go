@@ -54,7 +54,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("create graph authentication provider: %w", err)
 	}
 	adapter, err := msgraphsdk.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(
-		auth, nil, nil, newHTTPClient(cfg.HTTPClient))
+		auth, nil, nil, newHTTPClient(cfg.HTTPClient, cfg.Limiter))
 	if err != nil {
 		return nil, fmt.Errorf("create graph request adapter: %w", err)
 	}
@@ -84,11 +84,12 @@ func (c *Client) Token(ctx context.Context) error {
 }
 
 // newHTTPClient returns the SDK's HTTP client without its retry handler
-// and with responseRecorder as the innermost middleware. In kiota-http-go
+// and with responseRecorder as the innermost middleware, preceded by
+// limiter when it is not nil. In kiota-http-go
 // v1.5 the retry handler sleeps on 429, 503 and 504 for up to three
 // retries within the caller's job, while the bridge retries through its
 // queue after the Retry-After wait instead.
-func newHTTPClient(base *http.Client) *http.Client {
+func newHTTPClient(base *http.Client, limiter Limiter) *http.Client {
 	options := msgraphsdk.GetDefaultClientOptions()
 	var middlewares []khttp.Middleware
 	for _, m := range msgraphcore.GetDefaultMiddlewaresWithOptions(&options) {
@@ -96,6 +97,9 @@ func newHTTPClient(base *http.Client) *http.Client {
 			continue
 		}
 		middlewares = append(middlewares, m)
+	}
+	if limiter != nil {
+		middlewares = append(middlewares, requestLimiter{limiter})
 	}
 	middlewares = append(middlewares, responseRecorder{})
 

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,6 +56,17 @@ type Config struct {
 	// demo use it to trust their fakes' TLS certificate. When nil, Go's
 	// default transport is used, so SSL_CERT_FILE applies.
 	HTTPClient *http.Client
+	// Limiter, when set, is waited on before every Graph request, but not
+	// before token requests. cmd/entrabridge passes a throttle.Limiter so
+	// that all replicas share one request rate and one pause after a 429.
+	Limiter Limiter
+}
+
+// Limiter paces Graph requests; throttle.Limiter meets it.
+type Limiter interface {
+	// Wait blocks until a request may go, or returns an error when ctx
+	// ends first or the limiter's state cannot be read.
+	Wait(ctx context.Context) error
 }
 
 // CredentialKind returns which azidentity credential the Config selects:
