@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -291,9 +292,18 @@ func instrumentedClient(base *http.Client, service string, m *metrics.Metrics) *
 }
 
 func newWorker(a app, store *redisstore.Store, m *metrics.Metrics) (*worker.Worker, error) {
-	gc, err := newGraphClient(a, m)
+	// The worker's Graph reads share one rate and one pause across the
+	// pool, so a burst of notifications cannot run into Graph's quota.
+	graphLimiter := throttle.New(store, "graph", a.cfg.Graph.Rate, max(1, int(a.cfg.Graph.Rate)))
+	graphHTTP := a.httpClient
+	if m != nil {
+		graphHTTP = instrumentedClient(a.httpClient, "graph", m)
+	}
+	gcfg := graphConfig(a.cfg.Graph, graphHTTP)
+	gcfg.Limiter = graphLimiter
+	gc, err := graph.New(gcfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("graph client: %w", err)
 	}
 
 	limiter := throttle.New(store, "scim", a.cfg.SCIM.Rate, max(1, int(a.cfg.SCIM.Rate)))
@@ -322,5 +332,12 @@ func newWorker(a app, store *redisstore.Store, m *metrics.Metrics) (*worker.Work
 		Policy:         planPolicy(s),
 		LogUserDetails: a.cfg.LogUserDetails,
 		Logger:         a.log,
+		GraphPauser:    graphLimiter,
+		Delta:          gc,
+		// 0 turns bulk rounds off here, where the worker would read it as
+		// its default.
+		BulkThreshold:    cmp.Or(s.BulkThreshold, -1),
+		BulkBatch:        s.BulkBatch,
+		BulkLagAllowance: s.BulkLagAllowance,
 	}, store, directory{gc}, sc, limiter)
 }

@@ -62,6 +62,15 @@ type GraphConfig struct {
 	FederatedTokenFile  string
 	ManagedIdentity     bool
 	AuthorityHost       string
+	// Rate is the Graph request rate, in requests per second, shared by
+	// every replica. The default of 20 (200 per 10 s) stays far below the
+	// smallest identity-and-access quota per app and tenant: 3,500
+	// resource units per 10 s for tenants under 50 users
+	// (learn.microsoft.com/graph/throttling-limits). That holds even where
+	// a request costs several units, and leaves room for the subscription
+	// leader's delta rounds. A $batch counts once here but each of its requests
+	// counts against Graph's quota.
+	Rate float64
 }
 
 // SubscriptionConfig holds the Graph subscription and delta settings.
@@ -92,6 +101,17 @@ type SyncConfig struct {
 	// VerifiedDomains are the email domains the Atlassian organization has
 	// verified; empty means every domain is allowed.
 	VerifiedDomains []string
+	// BulkThreshold is how many due users start a bulk round; 0 turns
+	// bulk rounds off. The default of 500 is where one delta round, a few
+	// requests for the changes since the last round, costs less than
+	// reading each user, even at 20 users per $batch (25 requests).
+	BulkThreshold int
+	// BulkBatch is how many users one bulk round claims.
+	BulkBatch int
+	// BulkLagAllowance is how long a change may take to show in users
+	// delta. NOTE: Graph documents no replication lag for delta; 30 s is
+	// an assumption.
+	BulkLagAllowance time.Duration
 	// UserNameSource is the Graph property copied to SCIM userName:
 	// "userPrincipalName", "mail" or "unchanged".
 	UserNameSource string
@@ -124,6 +144,7 @@ func Load(env map[string]string) (Config, error) {
 			FederatedTokenFile:  r.str("AZURE_FEDERATED_TOKEN_FILE"),
 			ManagedIdentity:     r.boolean("AZURE_USE_MANAGED_IDENTITY"),
 			AuthorityHost:       r.str("AZURE_AUTHORITY_HOST"),
+			Rate:                r.float("GRAPH_RATE"),
 		},
 		SCIM: SCIMConfig{
 			URL:   strings.TrimRight(r.str("ATLASSIAN_SCIM_URL"), "/"),
@@ -137,14 +158,17 @@ func Load(env map[string]string) (Config, error) {
 			DeltaInterval:            r.duration("DELTA_INTERVAL"),
 		},
 		Sync: SyncConfig{
-			Concurrency:     r.integer("WORKER_CONCURRENCY"),
-			Debounce:        r.duration("DEBOUNCE"),
-			Lease:           r.duration("LEASE_DURATION"),
-			MaxAttempts:     r.integer("MAX_ATTEMPTS"),
-			MaxRetryAge:     r.duration("MAX_RETRY_AGE"),
-			DryRun:          r.boolean("DRY_RUN"),
-			VerifiedDomains: r.list("ATLASSIAN_VERIFIED_DOMAINS"),
-			UserNameSource:  r.str("USERNAME_SOURCE"),
+			Concurrency:      r.integer("WORKER_CONCURRENCY"),
+			Debounce:         r.duration("DEBOUNCE"),
+			Lease:            r.duration("LEASE_DURATION"),
+			MaxAttempts:      r.integer("MAX_ATTEMPTS"),
+			MaxRetryAge:      r.duration("MAX_RETRY_AGE"),
+			DryRun:           r.boolean("DRY_RUN"),
+			VerifiedDomains:  r.list("ATLASSIAN_VERIFIED_DOMAINS"),
+			UserNameSource:   r.str("USERNAME_SOURCE"),
+			BulkThreshold:    r.integer("BULK_THRESHOLD"),
+			BulkBatch:        r.integer("BULK_BATCH"),
+			BulkLagAllowance: r.duration("BULK_LAG_ALLOWANCE"),
 		},
 	}
 	current, previous := r.str("GRAPH_CLIENT_STATE"), r.str("GRAPH_CLIENT_STATE_PREVIOUS")
@@ -297,6 +321,10 @@ func (c Config) validateSync(failed map[string]bool) []error {
 	}
 	if s.MaxAttempts < 1 && !failed["MAX_ATTEMPTS"] {
 		errs = append(errs, fmt.Errorf("MAX_ATTEMPTS %d is invalid: use at least 1", s.MaxAttempts))
+	}
+	if c.Graph.Rate < 0 || math.IsNaN(c.Graph.Rate) || math.IsInf(c.Graph.Rate, 0) {
+		errs = append(errs, fmt.Errorf("GRAPH_RATE %g is invalid: use a number of requests per second, or 0 for no limit",
+			c.Graph.Rate))
 	}
 	if c.SCIM.Rate < 0 || math.IsNaN(c.SCIM.Rate) || math.IsInf(c.SCIM.Rate, 0) {
 		errs = append(errs, fmt.Errorf("ATLASSIAN_SCIM_RATE %g is invalid: use a number of requests per second, or 0 for no limit",

@@ -229,11 +229,28 @@ func (r *Reconciler) enqueue(ctx context.Context, userIDs []string, run *redisst
 	if len(changes) == 0 {
 		return nil
 	}
+	// The worker's bulk rounds read marked users although their own delta
+	// link no longer reports the change.
+	if marker, ok := r.store.(changeMarker); ok {
+		ids := make([]string, len(changes))
+		for i, c := range changes {
+			ids[i] = c.UserID
+		}
+		if err := marker.MarkChanged(ctx, ids, now); err != nil {
+			return fmt.Errorf("mark %d changed users: %w", len(ids), err)
+		}
+	}
 	if err := r.store.Enqueue(ctx, changes, nil); err != nil {
 		return fmt.Errorf("queue %d changed users: %w", len(changes), err)
 	}
 	run.Changed += len(changes)
 	return nil
+}
+
+// changeMarker records users a delta round reported changed;
+// redisstore.Store meets it.
+type changeMarker interface {
+	MarkChanged(ctx context.Context, userIDs []string, at time.Time) error
 }
 
 func (r *Reconciler) logRun(run redisstore.DeltaRun, err error) {

@@ -40,6 +40,7 @@ var errLeaseEnding = errors.New("lease about to lapse")
 func (w *Worker) process(ctx context.Context, job bridge.Job) {
 	start := time.Now()
 	syncCtx, cancel := context.WithDeadlineCause(ctx, job.LeaseUntil.Add(-w.cfg.leaseMargin()), errLeaseEnding)
+	readAt := time.Now()
 	result, err := w.syncUser(syncCtx, job)
 	cancel()
 
@@ -57,6 +58,7 @@ func (w *Worker) process(ctx context.Context, job bridge.Job) {
 			w.log.Error("complete sync failed; the claim will lapse and the user be synced again",
 				"user_id", job.UserID, "err", endErr)
 		}
+		w.clearChanged(endCtx, job.UserID, readAt)
 	}
 
 	d := time.Since(start)
@@ -222,4 +224,16 @@ func (w *Worker) logPatch(u plan.EntraUser, e bridge.AuditEntry) {
 func workEmail(u scim.User) string {
 	e, _ := u.WorkEmail()
 	return e.Value
+}
+
+// clearChanged removes the user's changed mark after a sync that read
+// Graph at readAt, unless a delta round marked it again since.
+func (w *Worker) clearChanged(ctx context.Context, userID string, readAt time.Time) {
+	if w.bulk == nil {
+		return
+	}
+	if err := w.bulk.ClearChanged(ctx, userID, readAt); err != nil {
+		w.log.Error("clear changed mark failed; the next bulk round reads the user again",
+			"user_id", userID, "err", err)
+	}
 }

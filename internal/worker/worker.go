@@ -87,7 +87,25 @@ type Config struct {
 	PollInterval time.Duration
 	// DryRun records each PATCH in the audit trail instead of sending it.
 	DryRun bool
-	Policy plan.Policy
+	// GraphPauser, when set, stops Graph requests across the worker pool
+	// after Graph answered 429 or 503, and the dispatcher claims nothing
+	// while Graph is paused. If nil, a throttled Graph read is only
+	// retried.
+	GraphPauser Pauser
+	Policy      plan.Policy
+	// Delta, when set and the store is a BulkStore, turns on bulk
+	// resolution: once BulkThreshold users are due, the dispatcher claims
+	// up to BulkBatch of them and reads Graph only for those one users
+	// delta round reports changed (docs/architecture.md).
+	Delta DeltaDirectory
+	// BulkThreshold is how many due users start a bulk round; 0 means
+	// 500 and a negative value turns bulk resolution off.
+	BulkThreshold int
+	// BulkBatch is how many users one bulk round claims; 0 means 5000.
+	BulkBatch int
+	// BulkLagAllowance is how long a change may take to show in users
+	// delta; 0 means 30 s.
+	BulkLagAllowance time.Duration
 	// LogUserDetails allows userPrincipalName and mail in logs.
 	LogUserDetails bool
 	Logger         *slog.Logger
@@ -127,6 +145,15 @@ func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.BulkThreshold == 0 {
+		c.BulkThreshold = 500
+	}
+	if c.BulkBatch <= 0 {
+		c.BulkBatch = 5000
+	}
+	if c.BulkLagAllowance <= 0 {
+		c.BulkLagAllowance = 30 * time.Second
+	}
 }
 
 // Worker syncs claimed users. Create it with New.
@@ -139,6 +166,8 @@ type Worker struct {
 	resolver *mapping.Resolver
 	log      *slog.Logger
 	observer Observer
+	// bulk is the store as a BulkStore, or nil when it is not one.
+	bulk BulkStore
 }
 
 // Observer receives the outcome of every sync; nil means none.
@@ -156,7 +185,9 @@ func New(cfg Config, store Store, dir Directory, client SCIM, pauser Pauser) (*W
 	if cfg.Lease < time.Second {
 		return nil, fmt.Errorf("worker: lease %s is too short: use at least 1s", cfg.Lease)
 	}
+	bulk, _ := store.(BulkStore)
 	return &Worker{
+		bulk:     bulk,
 		cfg:      cfg,
 		store:    store,
 		dir:      dir,
@@ -207,7 +238,7 @@ func (w *Worker) Run(ctx context.Context, grace time.Duration) error {
 func (w *Worker) dispatch(ctx, syncCtx context.Context, syncs *sync.WaitGroup) {
 	slots := make(chan struct{}, w.cfg.Concurrency)
 	for ctx.Err() == nil {
-		if !w.waitForSCIM(ctx) {
+		if !w.waitForPause(ctx, w.pauser, "scim") || !w.waitForPause(ctx, w.cfg.GraphPauser, "graph") {
 			return
 		}
 		free := w.cfg.Concurrency - len(slots)
@@ -218,6 +249,16 @@ func (w *Worker) dispatch(ctx, syncCtx context.Context, syncs *sync.WaitGroup) {
 				<-slots
 			case <-ctx.Done():
 				return
+			}
+			continue
+		}
+		if w.bulkDue(ctx) {
+			for _, job := range w.runBulk(ctx) {
+				slots <- struct{}{}
+				syncs.Go(func() {
+					defer func() { <-slots }()
+					w.process(syncCtx, job)
+				})
 			}
 			continue
 		}
@@ -243,18 +284,19 @@ func (w *Worker) dispatch(ctx, syncCtx context.Context, syncs *sync.WaitGroup) {
 	}
 }
 
-// waitForSCIM sleeps while SCIM requests are paused pool-wide, so no worker
-// holds a claim it cannot act on. It reports false when ctx ended.
-func (w *Worker) waitForSCIM(ctx context.Context) bool {
-	if w.pauser == nil {
+// waitForPause sleeps while requests to service are paused pool-wide, so
+// no worker holds a claim it cannot act on. A nil pauser never pauses. It
+// reports false when ctx ended.
+func (w *Worker) waitForPause(ctx context.Context, pauser Pauser, service string) bool {
+	if pauser == nil {
 		return true
 	}
-	d, err := w.pauser.PausedFor(ctx)
+	d, err := pauser.PausedFor(ctx)
 	if err != nil {
 		return ctx.Err() == nil
 	}
 	if d > 0 {
-		w.log.Info("scim requests paused after throttling", "wait_ms", d.Milliseconds())
+		w.log.Info("requests paused after throttling", "service", service, "wait_ms", d.Milliseconds())
 		sleep(ctx, d)
 	}
 	return ctx.Err() == nil
