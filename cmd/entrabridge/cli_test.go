@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/entrabridge/entrabridge/internal/redisstore/redistest"
 	"github.com/entrabridge/entrabridge/internal/scim"
@@ -168,5 +169,34 @@ func TestHealthcheck(t *testing.T) {
 	b.stop()
 	if _, code := b.cli("healthcheck", "--url", b.base+"/healthz"); code == 0 {
 		t.Error("healthcheck exited 0 with the bridge stopped")
+	}
+}
+
+func TestSyncFixesUserOutOfStepBeforeBaseline(t *testing.T) {
+	b := newProcess(t, redistest.URL(t))
+	rec := b.user(userID(1), "ada@contoso.com", "ada@contoso.com")
+	// Renamed before the bridge recorded its baseline: the baseline holds
+	// the new name, so notifications alone change nothing.
+	b.rename(userID(1), "ada.lovelace@contoso.com", "ada.lovelace@contoso.com")
+	if out, code := b.cli("resync"); code != 0 {
+		t.Fatalf("resync exited %d: %s", code, out)
+	}
+	b.start()
+	if status, _ := b.notify(testClientState, userID(1)); status != http.StatusAccepted {
+		t.Fatalf("notify: got %d, want 202", status)
+	}
+	time.Sleep(time.Second)
+	if got := b.scim.Patches(rec); got != 0 {
+		t.Fatalf("got %d PATCH requests before sync, want 0 (the baseline hides the drift)", got)
+	}
+
+	if out, code := b.cli("sync", userID(1)); code != 0 || !strings.Contains(out, "queued 1 users") {
+		t.Fatalf("sync exited %d: %s", code, out)
+	}
+	b.eventually("the drift to be fixed", func() bool {
+		return b.scimUser(rec).UserName == "ada.lovelace@contoso.com"
+	})
+	if out, code := b.cli("sync", "not-a-guid"); code == 0 || !strings.Contains(out, "not an Entra object ID") {
+		t.Errorf("sync with a bad ID exited %d: %s", code, out)
 	}
 }

@@ -39,6 +39,7 @@ func newRootCommand(env map[string]string, stdout, stderr io.Writer) *cobra.Comm
 		c.subscribeCommand(),
 		c.subscriptionsCommand(),
 		c.resyncCommand(),
+		c.syncCommand(),
 		c.auditCommand(),
 		c.configCommand(),
 		c.healthcheckCommand(),
