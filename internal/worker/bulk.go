@@ -116,6 +116,9 @@ func (w *Worker) bulkRound(ctx context.Context) (bulkRound, error) {
 	if err != nil {
 		return round, fmt.Errorf("start bulk users delta tracking: %w", err)
 	}
+	// NOTE: reading a whole batch one user at a time may outlast the
+	// lease; lapsed claims are reclaimed and synced again, so nothing is
+	// lost, but the reads are repeated. Batched reads would shorten this.
 	round.origin, round.readAll = round.start, true
 	return round, w.bulk.SaveBulkLink(ctx, latest, round.start, round.start)
 }
