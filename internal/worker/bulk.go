@@ -43,6 +43,10 @@ type bulkRound struct {
 	// no earlier changes.
 	readAll bool
 	changed map[string]bool
+	// link is the delta link the next round starts from. It is stored
+	// only after the round's changes are marked, so that a failure in
+	// between repeats the round instead of losing its changes.
+	link string
 }
 
 // bulkEnabled reports whether bulk resolution is configured.
@@ -86,6 +90,14 @@ func (w *Worker) runBulk(ctx context.Context) []bridge.Job {
 		w.releaseBatch(endCtx, jobs, err)
 		return nil
 	}
+	origin := time.Time{} // keep the stored origin
+	if round.readAll {
+		origin = round.start
+	}
+	if err := w.bulk.SaveBulkLink(endCtx, round.link, origin, round.start); err != nil {
+		w.releaseBatch(endCtx, jobs, err)
+		return nil
+	}
 	return w.resolveBatch(endCtx, round, jobs)
 }
 
@@ -104,8 +116,8 @@ func (w *Worker) bulkRound(ctx context.Context) (bulkRound, error) {
 			for _, id := range ids {
 				round.changed[id] = true
 			}
-			round.origin = origin
-			return round, w.bulk.SaveBulkLink(ctx, next, time.Time{}, round.start)
+			round.origin, round.link = origin, next
+			return round, nil
 		case !subscription.ResyncRequired(err):
 			return round, fmt.Errorf("read bulk users delta round: %w", err)
 		}
@@ -119,8 +131,8 @@ func (w *Worker) bulkRound(ctx context.Context) (bulkRound, error) {
 	// NOTE: reading a whole batch one user at a time may outlast the
 	// lease; lapsed claims are reclaimed and synced again, so nothing is
 	// lost, but the reads are repeated. Batched reads would shorten this.
-	round.origin, round.readAll = round.start, true
-	return round, w.bulk.SaveBulkLink(ctx, latest, round.start, round.start)
+	round.origin, round.readAll, round.link = round.start, true, latest
+	return round, nil
 }
 
 // markRound marks every user the round reported as changed and queues a
