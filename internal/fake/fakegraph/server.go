@@ -5,11 +5,13 @@
 //
 // Each resource lives in its own file and registers its routes in
 // [Server.routes]; users.go serves GET /v1.0/users/{id | userPrincipalName},
-// subscriptions.go serves /v1.0/subscriptions, and delta.go serves the
-// users delta query at /v1.0/users/delta().
+// subscriptions.go serves /v1.0/subscriptions, delta.go serves the
+// users delta query at /v1.0/users/delta(), and batch.go serves JSON
+// batches at /v1.0/$batch.
 // Every request passes, in order, through request counting, the latency set
-// by [Server.SetLatency], failures queued by [Server.FailNext] and the
-// bearer token check, before it reaches a resource handler.
+// by [Server.SetLatency], failures queued by [Server.FailNext], the
+// bearer token check and the limit set by [Server.SetThrottle], before it
+// reaches a resource handler.
 package fakegraph
 
 import (
@@ -65,6 +67,8 @@ type Server struct {
 	tenantID       string
 	subscriptions  subscriptionState
 	delta          deltaState
+	throttle       throttleState
+	batchItemPaths []string
 }
 
 // injectedFailure is one queued response from FailNext.
@@ -102,6 +106,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	s.registerUsers(mux)
 	s.registerSubscriptions(mux)
 	s.registerDelta(mux)
+	s.registerBatch(mux)
 }
 
 // handler returns the server's root handler: the steps every request
@@ -134,6 +139,10 @@ func (s *Server) handler() http.Handler {
 		if _, pattern := mux.Handler(r); pattern == "" {
 			writeError(w, r, http.StatusBadRequest, "BadRequest",
 				fmt.Sprintf("Resource not found for the segment '%s'.", lastSegment(r.URL.Path)))
+			return
+		}
+		if retryAfter, ok := s.admit(r); !ok {
+			writeThrottled(w, r, retryAfter)
 			return
 		}
 		mux.ServeHTTP(w, r)
