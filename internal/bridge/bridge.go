@@ -59,6 +59,10 @@ type Job struct {
 	// NotifiedAt is when the oldest notification this job covers was
 	// accepted, for end-to-end lag.
 	NotifiedAt time.Time
+	// LatestAt is when the newest notification this job covers was
+	// accepted; zero when unknown. Bulk resolution uses it to tell
+	// whether Graph's delta can already show the change.
+	LatestAt time.Time
 }
 
 // Snapshot is what the bridge last wrote to, or confirmed in, Atlassian for

@@ -49,7 +49,7 @@ func (s *Store) RetryDeadLetter(ctx context.Context, id string) error {
 	}
 	k := s.keys
 	ok, err := retryDeadLetterScript.Run(ctx, s.rdb,
-		[]string{k.dead, k.due, k.leases, k.dirty, k.notified}, id).Int()
+		[]string{k.dead, k.due, k.leases, k.dirty, k.notified, k.latest}, id).Int()
 	if err != nil {
 		return fmt.Errorf("redisstore: retry dead letter %s: %w", id, err)
 	}

@@ -28,6 +28,10 @@ type keys struct {
 	// notified is a hash: user ID → received-at (unix ms) of the oldest
 	// notification the pending sync covers.
 	notified string
+	// latest is a hash: user ID → received-at (unix ms) of the newest
+	// notification not yet covered by a completed sync. Bulk resolution
+	// uses it to tell a recent change from an old one.
+	latest string
 	// attempts is a hash: user ID → count of failed attempts. Users
 	// without failures have no field.
 	attempts string
@@ -61,6 +65,7 @@ func newKeys(prefix string) keys {
 		claims:       k("claims"),
 		dirty:        k("dirty"),
 		notified:     k("notified"),
+		latest:       k("latest"),
 		attempts:     k("attempts"),
 		firstFailure: k("first_failure"),
 		lastError:    k("last_error"),

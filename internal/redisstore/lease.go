@@ -35,7 +35,7 @@ func (s *Store) Claim(ctx context.Context, owner string, max int, lease time.Dur
 	}
 	k := s.keys
 	res, err := claimScript.Run(ctx, s.rdb,
-		[]string{k.due, k.leases, k.owners, k.claims, k.attempts, k.firstFailure, k.notified, k.dirty},
+		[]string{k.due, k.leases, k.owners, k.claims, k.attempts, k.firstFailure, k.notified, k.dirty, k.latest},
 		owner, max, lease.Milliseconds()).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: claim jobs for %s: %w", owner, err)
@@ -49,8 +49,8 @@ func parseJobs(res []any, owner string) ([]bridge.Job, error) {
 	}
 	deadline, _ := res[0].(string)
 	flat, _ := res[1].([]any)
-	jobs := make([]bridge.Job, 0, len(flat)/4)
-	for i := 0; i+3 < len(flat); i += 4 {
+	jobs := make([]bridge.Job, 0, len(flat)/5)
+	for i := 0; i+4 < len(flat); i += 5 {
 		str := func(j int) string { v, _ := flat[i+j].(string); return v }
 		jobs = append(jobs, bridge.Job{
 			UserID:       str(0),
@@ -59,6 +59,7 @@ func parseJobs(res []any, owner string) ([]bridge.Job, error) {
 			Attempt:      atoi(str(1)),
 			FirstFailure: timeFromMillis(str(2)),
 			NotifiedAt:   timeFromMillis(str(3)),
+			LatestAt:     timeFromMillis(str(4)),
 		})
 	}
 	return jobs, nil
@@ -71,7 +72,7 @@ func parseJobs(res []any, owner string) ([]bridge.Job, error) {
 func (s *Store) Complete(ctx context.Context, job bridge.Job, debounce time.Duration) error {
 	k := s.keys
 	ok, err := completeScript.Run(ctx, s.rdb,
-		[]string{k.leases, k.owners, k.claims, k.attempts, k.firstFailure, k.lastError, k.notified, k.dirty, k.due},
+		[]string{k.leases, k.owners, k.claims, k.attempts, k.firstFailure, k.lastError, k.notified, k.dirty, k.due, k.latest},
 		job.UserID, job.Owner, millis(job.LeaseUntil), debounce.Milliseconds()).Int()
 	if err != nil {
 		return fmt.Errorf("redisstore: complete job for user %s: %w", job.UserID, err)
@@ -109,7 +110,7 @@ func (s *Store) Retry(ctx context.Context, job bridge.Job, at time.Time, lastErr
 func (s *Store) DeadLetter(ctx context.Context, job bridge.Job, reason, detail string, debounce time.Duration) (string, error) {
 	k := s.keys
 	id, err := deadLetterScript.Run(ctx, s.rdb,
-		[]string{k.leases, k.owners, k.claims, k.attempts, k.firstFailure, k.lastError, k.notified, k.dirty, k.due, k.dead},
+		[]string{k.leases, k.owners, k.claims, k.attempts, k.firstFailure, k.lastError, k.notified, k.dirty, k.due, k.dead, k.latest},
 		job.UserID, job.Owner, millis(job.LeaseUntil), reason, detail, job.Attempt+1, debounce.Milliseconds()).Text()
 	if err != nil {
 		return "", fmt.Errorf("redisstore: dead-letter job for user %s: %w", job.UserID, err)

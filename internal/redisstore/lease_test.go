@@ -496,3 +496,36 @@ func TestDeadLetterDirtyUserDueAgain(t *testing.T) {
 		t.Errorf("got %d attempts, want 0", st.Attempts)
 	}
 }
+
+func TestClaimReportsOldestAndNewestNotification(t *testing.T) {
+	s := redistest.NewStore(t)
+	ctx := testContext(t)
+	first := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	last := first.Add(40 * time.Second)
+	for _, at := range []time.Time{first, last, first.Add(10 * time.Second)} {
+		c := change("u1")
+		c.ReceivedAt = at
+		if err := s.Enqueue(ctx, []bridge.Change{c}, nil); err != nil {
+			t.Fatalf("Enqueue: %v", err)
+		}
+	}
+	schedule(t, s, 0)
+	jobs := claim(t, s, "w1", 10, time.Minute)
+	if len(jobs) != 1 {
+		t.Fatalf("got %d jobs, want 1", len(jobs))
+	}
+	if !jobs[0].NotifiedAt.Equal(first) {
+		t.Errorf("NotifiedAt = %s, want the oldest %s", jobs[0].NotifiedAt, first)
+	}
+	if !jobs[0].LatestAt.Equal(last) {
+		t.Errorf("LatestAt = %s, want the newest %s", jobs[0].LatestAt, last)
+	}
+
+	if err := s.Complete(ctx, jobs[0], 0); err != nil {
+		t.Fatalf("Complete: %v", err)
+	}
+	next := claimOne(t, s, "u1", "w1")
+	if !next.LatestAt.After(last) {
+		t.Errorf("LatestAt after a completed sync = %s, want only the new notification's time", next.LatestAt)
+	}
+}

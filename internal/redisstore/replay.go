@@ -37,7 +37,7 @@ func (s *Store) ReplayInbox(ctx context.Context, since time.Time) (int, int, err
 			args[i] = u
 		}
 		n, err := replayScript.Run(ctx, s.rdb,
-			[]string{k.due, k.leases, k.dirty, k.notified}, args...).Int()
+			[]string{k.due, k.leases, k.dirty, k.notified, k.latest}, args...).Int()
 		if err != nil {
 			return entries, moved, fmt.Errorf("redisstore: replay users: %w", err)
 		}

@@ -29,7 +29,7 @@ func (s *Store) Schedule(ctx context.Context, consumer string, debounce time.Dur
 	}
 	k := s.keys
 	n, err := scheduleScript.Run(ctx, s.rdb,
-		[]string{k.inbox, k.due, k.leases, k.dirty, k.notified}, args...).Int()
+		[]string{k.inbox, k.due, k.leases, k.dirty, k.notified, k.latest}, args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("redisstore: schedule %d inbox entries: %w", len(msgs), err)
 	}

@@ -65,15 +65,25 @@ local function release(leases, owners, claims, user)
   redis.call('HDEL', claims, user)
 end
 
+-- keep_newest stores value in a hash field unless the field already holds
+-- a newer (larger) value.
+local function keep_newest(hash, field, value)
+  local current = redis.call('HGET', hash, field)
+  if not current or tonumber(value) > tonumber(current) then
+    redis.call('HSET', hash, field, value)
+  end
+end
+
 -- mark_due makes user due at time at, or marks it dirty with received
--- when it is leased.
-local function mark_due(due, leases, dirty, notified, user, at, received)
+-- when it is leased, and records received as its newest notification.
+local function mark_due(due, leases, dirty, notified, latest, user, at, received)
   if redis.call('ZSCORE', leases, user) then
     keep_oldest(dirty, user, received)
   else
     due_by(due, user, at)
     keep_oldest(notified, user, received)
   end
+  keep_newest(latest, user, received)
 end
 `
 
@@ -85,13 +95,13 @@ func newScript(body string) *redis.Script { return redis.NewScript(luaPrelude + 
 // ZADD NX keeps an existing due time: a burst of notifications does not
 // push the sync later and coalesces into one sync.
 //
-// KEYS: inbox, due, leases, dirty, notified.
+// KEYS: inbox, due, leases, dirty, notified, latest.
 // ARGV: group, debounce ms, then one triple per entry: entry ID, user ID
 // ("" for an entry without a user, which is only acknowledged), received
 // unix ms.
 // Returns the number of entries acknowledged.
 var scheduleScript = newScript(`
-local inbox, due, leases, dirty, notified = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local inbox, due, leases, dirty, notified, latest = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local group = ARGV[1]
 local due_at = num(now_ms() + tonumber(ARGV[2]))
 local ids = {}
@@ -105,6 +115,7 @@ for i = 3, #ARGV, 3 do
       redis.call('ZADD', due, 'NX', due_at, user)
       keep_oldest(notified, user, received)
     end
+    keep_newest(latest, user, received)
   end
 end
 -- XACK in chunks: unpack of thousands of values overflows the Lua stack.
@@ -117,13 +128,13 @@ return #ids
 // claimScript leases up to max users whose due time has come.
 //
 // KEYS: due, leases, owners, claims, attempts, first_failure, notified,
-// dirty.
+// dirty, latest.
 // ARGV: owner, max, lease ms.
 // Returns {deadline ms, {user, attempts, first failure ms, notified ms,
-// ...}} with "" for a missing value.
+// latest ms, ...}} with "" for a missing value.
 var claimScript = newScript(`
 local due, leases, owners, claims = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local attempts, first_failure, notified, dirty = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local attempts, first_failure, notified, dirty, latest = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local owner, max, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local now = now_ms()
 local deadline = num(now + lease)
@@ -144,6 +155,7 @@ for _, user in ipairs(users) do
     jobs[#jobs + 1] = redis.call('HGET', attempts, user) or ''
     jobs[#jobs + 1] = redis.call('HGET', first_failure, user) or ''
     jobs[#jobs + 1] = redis.call('HGET', notified, user) or ''
+    jobs[#jobs + 1] = redis.call('HGET', latest, user) or ''
   end
 end
 return {deadline, jobs}
@@ -154,13 +166,13 @@ return {deadline, jobs}
 // again after the debounce.
 //
 // KEYS: leases, owners, claims, attempts, first_failure, last_error,
-// notified, dirty, due.
+// notified, dirty, due, latest.
 // ARGV: user, owner, lease until ms, debounce ms.
 // Returns 1, or 0 when the lease is lost.
 var completeScript = newScript(`
 local leases, owners, claims = KEYS[1], KEYS[2], KEYS[3]
 local attempts, first_failure, last_error = KEYS[4], KEYS[5], KEYS[6]
-local notified, dirty, due = KEYS[7], KEYS[8], KEYS[9]
+local notified, dirty, due, latest = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
 local user, owner, lease_until, debounce = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 if not holds(leases, owners, claims, user, owner, lease_until) then
   return 0
@@ -175,6 +187,8 @@ if received then
   redis.call('HDEL', dirty, user)
   redis.call('HSET', notified, user, received)
   due_by(due, user, now_ms() + debounce)
+else
+  redis.call('HDEL', latest, user)
 end
 return 1
 `)
@@ -214,13 +228,13 @@ return 1
 // try.
 //
 // KEYS: leases, owners, claims, attempts, first_failure, last_error,
-// notified, dirty, due, dead.
+// notified, dirty, due, dead, latest.
 // ARGV: user, owner, lease until ms, reason, detail, attempts, debounce ms.
 // Returns the dead letter's entry ID, or "" when the lease is lost.
 var deadLetterScript = newScript(`
 local leases, owners, claims = KEYS[1], KEYS[2], KEYS[3]
 local attempts, first_failure, last_error = KEYS[4], KEYS[5], KEYS[6]
-local notified, dirty, due, dead = KEYS[7], KEYS[8], KEYS[9], KEYS[10]
+local notified, dirty, due, dead, latest = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local user, owner, lease_until = ARGV[1], ARGV[2], ARGV[3]
 local reason, detail, count, debounce = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
 if not holds(leases, owners, claims, user, owner, lease_until) then
@@ -239,6 +253,8 @@ if received then
   redis.call('HDEL', dirty, user)
   redis.call('HSET', notified, user, received)
   due_by(due, user, now + debounce)
+else
+  redis.call('HDEL', latest, user)
 end
 return id
 `)
@@ -291,11 +307,11 @@ return #users
 // retryDeadLetterScript deletes a dead letter and makes its user due now,
 // or dirty when the user is leased.
 //
-// KEYS: dead, due, leases, dirty, notified.
+// KEYS: dead, due, leases, dirty, notified, latest.
 // ARGV: dead letter entry ID.
 // Returns 1, or 0 when no such entry exists.
 var retryDeadLetterScript = newScript(`
-local dead, due, leases, dirty, notified = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local dead, due, leases, dirty, notified, latest = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local entries = redis.call('XRANGE', dead, ARGV[1], ARGV[1])
 if #entries == 0 then
   return 0
@@ -310,21 +326,21 @@ end
 redis.call('XDEL', dead, ARGV[1])
 if user ~= '' then
   local now = now_ms()
-  mark_due(due, leases, dirty, notified, user, now, num(now))
+  mark_due(due, leases, dirty, notified, latest, user, now, num(now))
 end
 return 1
 `)
 
 // replayScript makes users due now, or dirty when leased.
 //
-// KEYS: due, leases, dirty, notified.
+// KEYS: due, leases, dirty, notified, latest.
 // ARGV: user IDs.
 // Returns the number of users.
 var replayScript = newScript(`
-local due, leases, dirty, notified = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local due, leases, dirty, notified, latest = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now = now_ms()
 for _, user in ipairs(ARGV) do
-  mark_due(due, leases, dirty, notified, user, now, num(now))
+  mark_due(due, leases, dirty, notified, latest, user, now, num(now))
 end
 return #ARGV
 `)

@@ -186,7 +186,7 @@ func (w *Worker) resolveBatch(ctx context.Context, round bulkRound, jobs []bridg
 		case job.NotifiedAt.Before(round.origin.Add(allowance)):
 			// The change may predate the tracking of the bulk links.
 			mustRead = append(mustRead, job)
-		case job.NotifiedAt.After(round.start.Add(-allowance)):
+		case newestNotification(job).After(round.start.Add(-allowance)):
 			// Graph's replication may not show the change in delta yet.
 			postponed++
 			w.endClaim(ctx, job, "postpone", w.bulk.Postpone(ctx, job, round.start.Add(allowance)))
@@ -198,6 +198,15 @@ func (w *Worker) resolveBatch(ctx context.Context, round bulkRound, jobs []bridg
 	w.log.Info("bulk round resolved", "claimed", len(jobs), "changed_in_round", len(round.changed),
 		"must_read", len(mustRead), "postponed", postponed, "unchanged", unchanged, "new_chain", round.readAll)
 	return mustRead
+}
+
+// newestNotification returns when the newest notification the job covers
+// was accepted, or the oldest when the store did not record the newest.
+func newestNotification(job bridge.Job) time.Time {
+	if job.LatestAt.IsZero() {
+		return job.NotifiedAt
+	}
+	return job.LatestAt
 }
 
 // releaseBatch makes every job of a failed round due again without
