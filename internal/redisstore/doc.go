@@ -23,13 +23,19 @@
 //   - dirty (hash): user → received time of the oldest notification that
 //     arrived while the user was leased.
 //   - notified (hash): user → received time of the oldest notification the
-//     pending sync covers, for end-to-end lag.
+//     pending sync covers, for end-to-end lag; latest (hash): the newest,
+//     which bulk resolution compares with Graph's replication lag.
 //   - attempts, first_failure, last_error (hashes): failure bookkeeping of
 //     users whose last attempt failed.
 //   - dead (stream): dead letters. map (hash): Entra object ID → SCIM
 //     user ID. user:<id> (hash): snapshot. audit (stream): one entry per
 //     PATCH or dry run.
 //   - pause:<name> (string with a TTL) and rate:<name> (GCRA state).
+//   - leader:<name>, subscription, subscription:action:<action>:<id>,
+//     delta:link, delta:last_run and delta:catch_up: the subscription
+//     role's state (leader.go, subscription.go, delta.go).
+//   - bulk:link, bulk:origin, bulk:round and changed: bulk resolution's
+//     delta chain and the users a delta round reported changed (bulk.go).
 //
 // # Life of a notification
 //
