@@ -22,6 +22,17 @@ func (d directory) GetUser(ctx context.Context, id string) (plan.EntraUser, erro
 	return plan.EntraUser{ID: u.ID, UserPrincipalName: u.UserPrincipalName, Mail: u.Mail}, nil
 }
 
+// GetUsers reads users with Graph JSON batches, so the worker meets
+// worker.BatchDirectory through this adapter.
+func (d directory) GetUsers(ctx context.Context, ids []string) (map[string]plan.EntraUser, map[string]error) {
+	found, failed := d.c.GetUsers(ctx, ids)
+	users := make(map[string]plan.EntraUser, len(found))
+	for id, u := range found {
+		users[id] = plan.EntraUser{ID: u.ID, UserPrincipalName: u.UserPrincipalName, Mail: u.Mail}
+	}
+	return users, failed
+}
+
 func planPolicy(s config.SyncConfig) plan.Policy {
 	return plan.Policy{UserNameSource: s.UserNameSource, VerifiedDomains: s.VerifiedDomains}
 }

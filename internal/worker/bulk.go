@@ -128,9 +128,10 @@ func (w *Worker) bulkRound(ctx context.Context) (bulkRound, error) {
 	if err != nil {
 		return round, fmt.Errorf("start bulk users delta tracking: %w", err)
 	}
-	// NOTE: reading a whole batch one user at a time may outlast the
-	// lease; lapsed claims are reclaimed and synced again, so nothing is
-	// lost, but the reads are repeated. Batched reads would shorten this.
+	// NOTE: a new chain reads the whole batch, BulkBatch/20 JSON batches
+	// with a BatchDirectory, else one request per user, which may outlast
+	// the lease at a low GRAPH_RATE. Lapsed claims are reclaimed and
+	// synced again, so nothing is lost, but the reads are repeated.
 	round.origin, round.readAll, round.link = round.start, true, latest
 	return round, nil
 }

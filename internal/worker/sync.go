@@ -37,11 +37,16 @@ const (
 var errLeaseEnding = errors.New("lease about to lapse")
 
 // process runs one sync and ends its claim according to the outcome.
-func (w *Worker) process(ctx context.Context, job bridge.Job) {
+// read, if not nil, is the user as a batched read found it, and the sync
+// does not read Graph again.
+func (w *Worker) process(ctx context.Context, job bridge.Job, read *userRead) {
 	start := time.Now()
 	syncCtx, cancel := context.WithDeadlineCause(ctx, job.LeaseUntil.Add(-w.cfg.leaseMargin()), errLeaseEnding)
 	readAt := time.Now()
-	result, err := w.syncUser(syncCtx, job)
+	if read != nil {
+		readAt = read.at
+	}
+	result, err := w.syncUser(syncCtx, job, read)
 	cancel()
 
 	// The claim is ended on a fresh context, so that a shutdown which
@@ -69,11 +74,18 @@ func (w *Worker) process(ctx context.Context, job bridge.Job) {
 	}
 }
 
-// syncUser reads the user from Graph, compares it with what was last
-// synced and with the SCIM record, and sends at most one PATCH (two when
-// Atlassian rejects the first email path and the other form is tried).
-func (w *Worker) syncUser(ctx context.Context, job bridge.Job) (Result, error) {
-	u, err := w.dir.GetUser(ctx, job.UserID)
+// syncUser reads the user from Graph, unless read carries the result of
+// a batched read, compares it with what was last synced and with the
+// SCIM record, and sends at most one PATCH (two when Atlassian rejects
+// the first email path and the other form is tried).
+func (w *Worker) syncUser(ctx context.Context, job bridge.Job, read *userRead) (Result, error) {
+	var u plan.EntraUser
+	var err error
+	if read != nil {
+		u, err = read.user, read.err
+	} else {
+		u, err = w.dir.GetUser(ctx, job.UserID)
+	}
 	if failure.ClassOf(err) == failure.NotFound && err != nil {
 		// Deactivating accounts is Entra provisioning's job; the bridge
 		// only follows renames.

@@ -168,6 +168,8 @@ type Worker struct {
 	observer Observer
 	// bulk is the store as a BulkStore, or nil when it is not one.
 	bulk BulkStore
+	// batchDir is dir as a BatchDirectory, or nil when it is not one.
+	batchDir BatchDirectory
 }
 
 // Observer receives the outcome of every sync; nil means none.
@@ -186,8 +188,10 @@ func New(cfg Config, store Store, dir Directory, client SCIM, pauser Pauser) (*W
 		return nil, fmt.Errorf("worker: lease %s is too short: use at least 1s", cfg.Lease)
 	}
 	bulk, _ := store.(BulkStore)
+	batchDir, _ := dir.(BatchDirectory)
 	return &Worker{
 		bulk:     bulk,
+		batchDir: batchDir,
 		cfg:      cfg,
 		store:    store,
 		dir:      dir,
@@ -253,13 +257,7 @@ func (w *Worker) dispatch(ctx, syncCtx context.Context, syncs *sync.WaitGroup) {
 			continue
 		}
 		if w.bulkDue(ctx) {
-			for _, job := range w.runBulk(ctx) {
-				slots <- struct{}{}
-				syncs.Go(func() {
-					defer func() { <-slots }()
-					w.process(syncCtx, job)
-				})
-			}
+			w.startSyncs(syncCtx, w.runBulk(ctx), slots, syncs)
 			continue
 		}
 		jobs, err := w.store.Claim(ctx, w.cfg.Owner, free, w.cfg.Lease)
@@ -274,13 +272,7 @@ func (w *Worker) dispatch(ctx, syncCtx context.Context, syncs *sync.WaitGroup) {
 			sleep(ctx, w.idleWait(ctx))
 			continue
 		}
-		for _, job := range jobs {
-			slots <- struct{}{}
-			syncs.Go(func() {
-				defer func() { <-slots }()
-				w.process(syncCtx, job)
-			})
-		}
+		w.startSyncs(syncCtx, jobs, slots, syncs)
 	}
 }
 
