@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -269,9 +270,9 @@ func (c Config) validate(failed map[string]bool) []error {
 	if strings.ContainsAny(c.KeyPrefix, "{}: ") || c.KeyPrefix == "" {
 		errs = append(errs, fmt.Errorf("REDIS_KEY_PREFIX %q is invalid: use letters, digits, '-' or '_'", c.KeyPrefix))
 	}
-	errs = append(errs, checkURL("GRAPH_BASE_URL", c.Graph.BaseURL, "https", "http")...)
+	errs = append(errs, checkSecureURL("GRAPH_BASE_URL", c.Graph.BaseURL)...)
 	if c.SCIM.URL != "" {
-		errs = append(errs, checkURL("ATLASSIAN_SCIM_URL", c.SCIM.URL, "https", "http")...)
+		errs = append(errs, checkSecureURL("ATLASSIAN_SCIM_URL", c.SCIM.URL)...)
 	}
 	if c.Graph.AuthorityHost != "" {
 		errs = append(errs, checkURL("AZURE_AUTHORITY_HOST", c.Graph.AuthorityHost, "https")...)
@@ -362,6 +363,28 @@ func checkURL(name, raw string, schemes ...string) []error {
 	}
 	return []error{fmt.Errorf("%s %q is invalid: want an absolute %s URL", name, redactURL(u),
 		strings.Join(schemes, " or "))}
+}
+
+// checkSecureURL accepts https, and plain http only on a loopback host
+// (local fakes), because the bridge sends bearer tokens to these URLs.
+func checkSecureURL(name, raw string) []error {
+	if errs := checkURL(name, raw, "https", "http"); len(errs) > 0 {
+		return errs
+	}
+	u, _ := url.Parse(raw)
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return []error{fmt.Errorf("%s %q is invalid: use https; plain http would send the bearer token "+
+			"in cleartext and is accepted only for 127.0.0.1, ::1 or localhost", name, redactURL(u))}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // redactURL hides a password in a URL so it can appear in an error.

@@ -522,3 +522,28 @@ func TestEnviron(t *testing.T) {
 		t.Errorf("got %q, want %q", got, "a=b=c")
 	}
 }
+
+func TestLoadPlainHTTPOnlyOnLoopback(t *testing.T) {
+	tests := []struct {
+		name, value string
+		ok          bool
+	}{
+		{"ATLASSIAN_SCIM_URL", "http://scim.example/scim/directory/abc", false},
+		{"ATLASSIAN_SCIM_URL", "http://127.0.0.1:8443/scim/directory/abc", true},
+		{"ATLASSIAN_SCIM_URL", "https://api.atlassian.com/scim/directory/abc", true},
+		{"GRAPH_BASE_URL", "http://graph.example/v1.0", false},
+		{"GRAPH_BASE_URL", "http://localhost:9000/v1.0", true},
+		{"GRAPH_BASE_URL", "http://[::1]:9000/v1.0", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
+			_, err := config.Load(envWith(map[string]string{tt.name: tt.value}))
+			if tt.ok && err != nil {
+				t.Errorf("got %v, want it accepted", err)
+			}
+			if !tt.ok && (err == nil || !strings.Contains(err.Error(), "cleartext")) {
+				t.Errorf("got %v, want plain http rejected for a remote host", err)
+			}
+		})
+	}
+}

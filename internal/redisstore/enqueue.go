@@ -51,7 +51,7 @@ func (s *Store) Enqueue(ctx context.Context, changes []bridge.Change, lifecycles
 
 func changeFields(c bridge.Change, now time.Time) []string {
 	return []string{
-		"user", c.UserID,
+		"user", userKey(c.UserID),
 		"type", c.ChangeType,
 		"sub", c.SubscriptionID,
 		"tenant", c.TenantID,

@@ -76,7 +76,13 @@ func newKeys(prefix string) keys {
 }
 
 // user returns the key of the snapshot hash of one user.
-func (k keys) user(id string) string { return "{" + k.prefix + "}:user:" + id }
+func (k keys) user(id string) string { return "{" + k.prefix + "}:user:" + userKey(id) }
+
+// userKey returns the form of an Entra object ID used in every key and
+// member: lower case, as Graph returns object IDs. Object IDs are GUIDs,
+// which compare without case, so an ID typed in upper case by an operator
+// must name the same user.
+func userKey(id string) string { return strings.ToLower(id) }
 
 // pause returns the key of a pool-wide pause.
 func (k keys) pause(name string) string { return "{" + k.prefix + "}:pause:" + name }

@@ -14,7 +14,7 @@ const importBatch = 1000
 // Mapping returns the Atlassian SCIM user ID mapped to an Entra object ID,
 // or false when there is none.
 func (s *Store) Mapping(ctx context.Context, objectID string) (string, bool, error) {
-	id, err := s.rdb.HGet(ctx, s.keys.mapping, objectID).Result()
+	id, err := s.rdb.HGet(ctx, s.keys.mapping, userKey(objectID)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", false, nil
 	}
@@ -27,7 +27,7 @@ func (s *Store) Mapping(ctx context.Context, objectID string) (string, bool, err
 // SetMapping maps an Entra object ID to an Atlassian SCIM user ID,
 // replacing any earlier mapping.
 func (s *Store) SetMapping(ctx context.Context, objectID, scimID string) error {
-	if err := s.rdb.HSet(ctx, s.keys.mapping, objectID, scimID).Err(); err != nil {
+	if err := s.rdb.HSet(ctx, s.keys.mapping, userKey(objectID), scimID).Err(); err != nil {
 		return fmt.Errorf("redisstore: set mapping of %s: %w", objectID, err)
 	}
 	return nil
@@ -36,7 +36,7 @@ func (s *Store) SetMapping(ctx context.Context, objectID, scimID string) error {
 // DeleteMapping removes the mapping of an Entra object ID; a missing
 // mapping is not an error.
 func (s *Store) DeleteMapping(ctx context.Context, objectID string) error {
-	if err := s.rdb.HDel(ctx, s.keys.mapping, objectID).Err(); err != nil {
+	if err := s.rdb.HDel(ctx, s.keys.mapping, userKey(objectID)).Err(); err != nil {
 		return fmt.Errorf("redisstore: delete mapping of %s: %w", objectID, err)
 	}
 	return nil
@@ -51,7 +51,7 @@ func (s *Store) ImportMappings(ctx context.Context, m map[string]string) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		batch := make([]any, 0, 2*importBatch)
 		for objectID, scimID := range m {
-			batch = append(batch, objectID, scimID)
+			batch = append(batch, userKey(objectID), scimID)
 			if len(batch) == 2*importBatch {
 				p.HSet(ctx, s.keys.mapping, batch...)
 				batch = make([]any, 0, 2*importBatch)

@@ -114,3 +114,21 @@ func TestSnapshot(t *testing.T) {
 		t.Errorf("replaced snapshot mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestMappingIgnoresObjectIDCase(t *testing.T) {
+	s := redistest.NewStore(t)
+	ctx := testContext(t)
+	if err := s.SetMapping(ctx, "AAAAAAAA-0000-4000-8000-000000000002", "scim-2"); err != nil {
+		t.Fatalf("SetMapping: %v", err)
+	}
+	id, ok, err := s.Mapping(ctx, "aaaaaaaa-0000-4000-8000-000000000002")
+	if err != nil || !ok || id != "scim-2" {
+		t.Errorf("Mapping(lower case) = %q, %v, %v; want scim-2", id, ok, err)
+	}
+	if err := s.ImportMappings(ctx, map[string]string{"BBBBBBBB-0000-4000-8000-000000000003": "scim-3"}); err != nil {
+		t.Fatalf("ImportMappings: %v", err)
+	}
+	if id, ok, _ := s.Mapping(ctx, "bbbbbbbb-0000-4000-8000-000000000003"); !ok || id != "scim-3" {
+		t.Errorf("imported upper-case ID not found in lower case: %q, %v", id, ok)
+	}
+}

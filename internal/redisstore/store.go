@@ -130,6 +130,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: invalid Redis URL: %w", err)
 	}
+	// Without this, go-redis ignores context deadlines on reads and
+	// writes, and a Redis that hangs holds a webhook request for the full
+	// socket timeout instead of the receiver's enqueue timeout.
+	ro.ContextTimeoutEnabled = true
 	rdb := redis.NewClient(ro)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
@@ -152,7 +156,7 @@ func OpenEmbedded(opts Options) (*Store, string, error) {
 	// Without this, miniredis keys with a TTL never expire on their own,
 	// and a Pause would never end.
 	m.ClockTTL(true)
-	s := New(redis.NewClient(&redis.Options{Addr: m.Addr()}), opts)
+	s := New(redis.NewClient(&redis.Options{Addr: m.Addr(), ContextTimeoutEnabled: true}), opts)
 	s.embedded = m
 	return s, m.Addr(), nil
 }
