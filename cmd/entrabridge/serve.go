@@ -144,7 +144,9 @@ func serve(ctx context.Context, a app) error {
 		Addr:      a.cfg.ListenAddr,
 		Logger:    a.log,
 		Ready:     store.Ping,
-		BodyLimit: a.cfg.MaxBodyBytes,
+		// The webhook handler applies MAX_BODY_BYTES itself, so that it can
+		// count and log what it rejects; this is only the server's ceiling.
+		BodyLimit: max(a.cfg.MaxBodyBytes, server.DefaultBodyLimit),
 	})
 	srv.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
 	admin.New(admin.Config{Token: a.cfg.AdminToken, Logger: a.log, LogUserDetails: a.cfg.LogUserDetails},

@@ -16,6 +16,10 @@ const (
 	ReasonNotLifecycle     = "not_lifecycle"
 	ReasonSubscriptionID   = "subscription_id"
 	ReasonQueueUnavailable = "queue_unavailable"
+	// ReasonMalformedBody and ReasonBodyTooLarge count whole requests,
+	// whose items could not be read, as one each.
+	ReasonMalformedBody = "malformed_body"
+	ReasonBodyTooLarge  = "body_too_large"
 )
 
 // rejection is an item that will not be queued.

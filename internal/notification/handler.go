@@ -170,11 +170,14 @@ func (h *Handler) serve(c echo.Context, endpoint string) error {
 
 	body, err := h.readBody(c)
 	if err != nil {
+		h.rejectRequest(c, endpoint, err)
 		return err
 	}
 	items, err := Decode(body)
 	if err != nil {
-		return &server.HTTPError{Status: http.StatusBadRequest, Message: err.Error()}
+		herr := &server.HTTPError{Status: http.StatusBadRequest, Message: err.Error()}
+		h.rejectRequest(c, endpoint, herr)
+		return herr
 	}
 	h.metrics.Received(endpoint, len(items))
 

@@ -641,3 +641,31 @@ func TestRejectionLogsLimited(t *testing.T) {
 		t.Errorf("logs: got %s, want the truncated subscription ID", f.logs.String())
 	}
 }
+
+func TestWholeRequestRejectionsLeaveATrace(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxBodyBytes = 2048 })
+	tests := []struct {
+		name   string
+		body   string
+		status int
+		reason string
+	}{
+		{"malformed", `{"value":[{"changeType":`, http.StatusBadRequest, ReasonMalformedBody},
+		{"no value", `{"changeType":"updated"}`, http.StatusBadRequest, ReasonMalformedBody},
+		{"too large", `{"value":[` + strings.Repeat(" ", 4096) + `]}`, http.StatusRequestEntityTooLarge, ReasonBodyTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := f.metrics.rejectedCount(EndpointChanges, tt.reason)
+			if got := f.post(t, ChangesPath, tt.body).status; got != tt.status {
+				t.Fatalf("got status %d, want %d", got, tt.status)
+			}
+			if got := f.metrics.rejectedCount(EndpointChanges, tt.reason); got != before+1 {
+				t.Errorf("Rejected(changes, %s) = %d, want %d", tt.reason, got, before+1)
+			}
+		})
+	}
+	if !strings.Contains(f.logs.String(), `"msg":"rejected notification request"`) {
+		t.Errorf("no log line for rejected requests:\n%s", f.logs.String())
+	}
+}

@@ -1,7 +1,9 @@
 package notification
 
 import (
+	"errors"
 	"log/slog"
+	"net/http"
 
 	"github.com/labstack/echo/v4"
 
@@ -58,6 +60,29 @@ func (h *Handler) reportRejections(c echo.Context, endpoint string, rejections [
 			"error", members[0].message,
 			"suppressed_lines", suppressed)
 	}
+}
+
+// rejectRequest counts and logs a request rejected as a whole, because
+// its body was too large or could not be read as a notification batch.
+// Such a request may have carried real notifications, so it must leave a
+// trace even though no item was decoded.
+func (h *Handler) rejectRequest(c echo.Context, endpoint string, err error) {
+	reason := ReasonMalformedBody
+	var herr *server.HTTPError
+	if errors.As(err, &herr) && herr.Status == http.StatusRequestEntityTooLarge {
+		reason = ReasonBodyTooLarge
+	}
+	h.metrics.Rejected(endpoint, reason, 1)
+	allowed, suppressed := h.rejectionLogs.Allow(h.now())
+	if !allowed {
+		return
+	}
+	h.logger.WarnContext(c.Request().Context(), "rejected notification request",
+		"endpoint", endpoint,
+		"request_id", server.RequestID(c),
+		"reason", reason,
+		"error", err.Error(),
+		"suppressed_lines", suppressed)
 }
 
 func truncate(s string, maxBytes int) string {

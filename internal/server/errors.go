@@ -54,6 +54,17 @@ type ErrorBody struct {
 func (s *Server) handleError(err error, c echo.Context) {
 	status, message := publicError(err)
 	req := c.Request()
+	if status == http.StatusRequestEntityTooLarge {
+		// A too-large webhook body may have carried notifications, so it
+		// leaves a line even though it is the client's error.
+		if ok, suppressed := s.errorLogs.Allow(time.Now()); ok {
+			s.logger.WarnContext(req.Context(), "request body too large",
+				"method", req.Method,
+				"path", req.URL.Path,
+				"request_id", RequestID(c),
+				"suppressed_lines", suppressed)
+		}
+	}
 	if status >= http.StatusInternalServerError {
 		if ok, suppressed := s.errorLogs.Allow(time.Now()); ok {
 			s.logger.ErrorContext(req.Context(), "request failed",
