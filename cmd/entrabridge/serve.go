@@ -141,9 +141,9 @@ func serve(ctx context.Context, a app) error {
 	// Every role serves /healthz, /readyz and /metrics; the receiver role
 	// adds the webhooks.
 	srv := server.New(server.Config{
-		Addr:      a.cfg.ListenAddr,
-		Logger:    a.log,
-		Ready:     store.Ping,
+		Addr:   a.cfg.ListenAddr,
+		Logger: a.log,
+		Ready:  store.Ping,
 		// The webhook handler applies MAX_BODY_BYTES itself, so that it can
 		// count and log what it rejects; this is only the server's ceiling.
 		BodyLimit: max(a.cfg.MaxBodyBytes, server.DefaultBodyLimit),
