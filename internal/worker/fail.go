@@ -65,7 +65,9 @@ func classify(err error) verdict {
 	switch {
 	case fe.Status == http.StatusConflict:
 		return verdict{ReasonSCIMConflict, err.Error() +
-			". Fix: another Atlassian account holds this address; merge or rename that account, then retry"}
+			". Fix: another SCIM user holds this address. If that user is being renamed too, the bridge " +
+			"retries this entry once the rename frees the address; otherwise rename or remove the other " +
+			"account, then retry"}
 	case fe.Status == http.StatusUnauthorized || fe.Status == http.StatusForbidden:
 		return verdict{ReasonSCIMUnauthorized, err.Error() +
 			". Fix: renew the directory API key in ATLASSIAN_SCIM_TOKEN, then retry"}

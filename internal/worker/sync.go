@@ -157,6 +157,7 @@ func (w *Worker) apply(ctx context.Context, u plan.EntraUser, lastUserName strin
 	if err := w.saveSnapshot(ctx, u, current.ID); err != nil {
 		return "", err
 	}
+	w.retryFreedConflicts(ctx, entry)
 	return ResultSynced, w.audit(ctx, entry)
 }
 

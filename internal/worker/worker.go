@@ -39,6 +39,8 @@ type Store interface {
 	Snapshot(ctx context.Context, userID string) (bridge.Snapshot, bool, error)
 	SaveSnapshot(ctx context.Context, snap bridge.Snapshot) error
 	AppendAudit(ctx context.Context, e bridge.AuditEntry) error
+	DeadLetters(ctx context.Context, max int) ([]bridge.DeadLetter, error)
+	RetryDeadLetter(ctx context.Context, id string) error
 }
 
 // Directory reads users from Entra; the graph package's client, adapted in

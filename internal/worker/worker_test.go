@@ -438,3 +438,29 @@ func TestInterleavedChangesConverge(t *testing.T) {
 		t.Errorf("got %d overlapping PATCHes for one user, want 0", got)
 	}
 }
+
+func TestConflictRetriedWhenAddressFreed(t *testing.T) {
+	h := newHarness(t, nil)
+	alex := h.user(alexID, "alex@contoso.com", "alex@contoso.com")
+	bob := h.user(bobID, "bob@contoso.com", "bob@contoso.com")
+	h.start(1)
+
+	// Bob takes Alex's address, and Bob's notification comes first.
+	h.dir.put(plan.EntraUser{ID: bobID, UserPrincipalName: "alex@contoso.com", Mail: "alex@contoso.com"})
+	h.dir.put(plan.EntraUser{ID: alexID, UserPrincipalName: "alex.old@contoso.com", Mail: "alex.old@contoso.com"})
+	h.notify(bobID)
+	h.eventually("bob's conflict dead letter", func() bool { return len(h.deadLetters()) == 1 })
+
+	h.notify(alexID)
+	h.eventually("bob to get the freed address", func() bool {
+		u, _ := h.scim.User(bob.ID)
+		return u.UserName == "alex@contoso.com" && workEmail(u) == "alex@contoso.com"
+	})
+	if u, _ := h.scim.User(alex.ID); u.UserName != "alex.old@contoso.com" {
+		t.Errorf("alex = %q, want alex.old@contoso.com", u.UserName)
+	}
+	h.settled()
+	if dls := h.deadLetters(); len(dls) != 0 {
+		t.Errorf("dead letters = %+v, want none once the conflict resolved", dls)
+	}
+}
