@@ -55,12 +55,10 @@ type check struct {
 
 func (c *cli) checkConfig(ctx context.Context, roles []config.Role) error {
 	cfg, err := config.Load(c.env)
-	if err == nil {
-		if len(roles) == 0 {
-			roles = defaultRoles(cfg)
-		}
-		err = cfg.CheckRoles(roles...)
+	if len(roles) == 0 {
+		roles = defaultRoles(cfg)
 	}
+	err = errors.Join(err, cfg.CheckRoles(roles...))
 	if err != nil {
 		fmt.Fprintf(c.stdout, "FAIL  configuration\n%s\n", indent(err.Error()))
 		return errors.New("configuration is invalid")
@@ -83,6 +81,7 @@ func (c *cli) checkConfig(ctx context.Context, roles []config.Role) error {
 // roles need.
 func graphChecks(cfg config.Config) []check {
 	var gc *graph.Client
+	tokenOK := false
 	return []check{
 		{name: "entra token", fix: "check AZURE_TENANT_ID, AZURE_CLIENT_ID and the credential " +
 			"(secret expired? certificate uploaded to the app registration?)",
@@ -91,12 +90,16 @@ func graphChecks(cfg config.Config) []check {
 				if gc, err = newGraphClient(app{cfg: cfg}, nil); err != nil {
 					return "", err
 				}
-				return graphConfig(cfg.Graph, nil).CredentialKind(), gc.Token(ctx)
+				if err := gc.Token(ctx); err != nil {
+					return "", err
+				}
+				tokenOK = true
+				return graphConfig(cfg.Graph, nil).CredentialKind(), nil
 			}},
 		{name: "graph read", fix: "grant the app the User.Read.All application permission with admin consent",
 			run: func(ctx context.Context) (string, error) {
-				if gc == nil {
-					return "", errors.New("skipped: no Graph client")
+				if !tokenOK {
+					return "", errSkipped
 				}
 				return cfg.Graph.BaseURL, gc.Probe(ctx)
 			}},
@@ -105,8 +108,8 @@ func graphChecks(cfg config.Config) []check {
 
 // scimCheck reaches Atlassian SCIM, which the worker needs.
 func scimCheck(cfg config.Config) check {
-	return check{name: "scim", fix: "check ATLASSIAN_SCIM_URL (…/scim/directory/<id>) and renew ATLASSIAN_SCIM_TOKEN " +
-		"in Atlassian Administration if it was revoked",
+	return check{name: "scim", fix: "check ATLASSIAN_SCIM_URL (…/scim/directory/<id>) and that this host reaches " +
+		"it and trusts its certificate; on 401 or 403, renew ATLASSIAN_SCIM_TOKEN in Atlassian Administration",
 		run: func(ctx context.Context) (string, error) {
 			sc, err := scim.New(cfg.SCIM.URL, cfg.SCIM.Token, scim.Options{UserAgent: "entrabridge"})
 			if err != nil {
@@ -120,12 +123,20 @@ func scimCheck(cfg config.Config) check {
 		}}
 }
 
+// errSkipped marks a check that could not run because an earlier one
+// failed; the earlier failure is the one to fix.
+var errSkipped = errors.New("skipped because the check above failed")
+
 func runChecks(ctx context.Context, out io.Writer, checks []check) error {
 	failed := 0
 	for _, ch := range checks {
 		checkCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		detail, err := ch.run(checkCtx)
 		cancel()
+		if errors.Is(err, errSkipped) {
+			fmt.Fprintf(out, "skip  %-12s %v\n", ch.name, err)
+			continue
+		}
 		if err != nil {
 			failed++
 			fmt.Fprintf(out, "FAIL  %-12s %v\n      fix: %s\n", ch.name, err, ch.fix)

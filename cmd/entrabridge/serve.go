@@ -38,19 +38,21 @@ func (c *cli) serveCommand() *cobra.Command {
 			"and workers can scale apart.\n\nEnvironment variables:\n" + variablesHelp(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(c.env)
-			if err != nil {
-				return fmt.Errorf("invalid configuration:\n%w", err)
-			}
-			if dryRun {
-				cfg.Sync.DryRun = true
-			}
 			parsed, err := parseRoles(roles)
 			if err != nil {
 				return err
 			}
+			cfg, err := config.Load(c.env)
 			if len(roles) == 0 {
 				parsed = defaultRoles(cfg)
+			}
+			// Report every problem at once: invalid values and what the
+			// roles need but is missing.
+			if err = errors.Join(err, cfg.CheckRoles(parsed...)); err != nil {
+				return fmt.Errorf("invalid configuration:\n%w", err)
+			}
+			if dryRun {
+				cfg.Sync.DryRun = true
 			}
 			return serve(cmd.Context(), app{cfg: cfg, roles: parsed, log: newLogger(cfg, c.stderr)})
 		},
