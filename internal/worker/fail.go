@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/entrabridge/entrabridge/internal/bridge"
@@ -40,15 +41,15 @@ type verdict struct {
 func classify(err error) verdict {
 	switch {
 	case errors.Is(err, mapping.ErrUnmapped):
-		return verdict{ReasonUnmapped, err.Error() +
-			". Fix: provision the user to Atlassian, or map it with `entrabridge mapping set`"}
+		return verdict{ReasonUnmapped, withFix(err,
+			"provision the user to Atlassian, or map it with `entrabridge mapping set`")}
 	case errors.Is(err, mapping.ErrAmbiguous):
-		return verdict{ReasonAmbiguousMapping, err.Error() +
-			". Fix: remove the duplicate SCIM users or map the right one with `entrabridge mapping set`"}
+		return verdict{ReasonAmbiguousMapping, withFix(err,
+			"remove the duplicate SCIM users or map the right one with `entrabridge mapping set`")}
 	case errors.Is(err, plan.ErrUnverifiedDomain):
-		return verdict{ReasonUnverifiedDomain, err.Error() +
-			". Fix: verify and claim the domain in Atlassian Administration and add it to " +
-			"ATLASSIAN_VERIFIED_DOMAINS, then retry the dead letter"}
+		return verdict{ReasonUnverifiedDomain, withFix(err,
+			"verify and claim the domain in Atlassian Administration and add it to "+
+				"ATLASSIAN_VERIFIED_DOMAINS, then retry the dead letter")}
 	}
 
 	var fe *failure.Error
@@ -59,23 +60,28 @@ func classify(err error) verdict {
 		return verdict{detail: err.Error()}
 	}
 	if fe.Service == "graph" {
-		return verdict{ReasonGraphRejected, err.Error() +
-			". Fix: check the app's User.Read.All permission and admin consent"}
+		return verdict{ReasonGraphRejected, withFix(err,
+			"check the app's User.Read.All permission and admin consent")}
 	}
 	switch {
 	case fe.Status == http.StatusConflict:
-		return verdict{ReasonSCIMConflict, err.Error() +
-			". Fix: another SCIM user holds this address. If that user is being renamed too, the bridge " +
-			"retries this entry once the rename frees the address; otherwise rename or remove the other " +
-			"account, then retry"}
+		return verdict{ReasonSCIMConflict, withFix(err,
+			"another SCIM user holds this address. If that user is being renamed too, the bridge "+
+				"retries this entry once the rename frees the address; otherwise rename or remove "+
+				"the other account, then retry")}
 	case fe.Status == http.StatusUnauthorized || fe.Status == http.StatusForbidden:
-		return verdict{ReasonSCIMUnauthorized, err.Error() +
-			". Fix: renew the directory API key in ATLASSIAN_SCIM_TOKEN, then retry"}
+		return verdict{ReasonSCIMUnauthorized, withFix(err,
+			"renew the directory API key in ATLASSIAN_SCIM_TOKEN, then retry")}
 	case fe.Class == failure.NotFound:
-		return verdict{ReasonSCIMUserNotFound, err.Error() +
-			". Fix: the SCIM user was deleted or deactivated; re-provision it or fix the mapping"}
+		return verdict{ReasonSCIMUserNotFound, withFix(err,
+			"the SCIM user was deleted or deactivated; re-provision it or fix the mapping")}
 	}
 	return verdict{ReasonSCIMRejected, err.Error()}
+}
+
+// withFix returns the error text followed by what an admin should do.
+func withFix(err error, fix string) string {
+	return strings.TrimRight(err.Error(), ". ") + ". Fix: " + fix
 }
 
 // fail ends the claim of a failed sync: a retry after a backoff, or a dead

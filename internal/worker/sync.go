@@ -168,7 +168,7 @@ func (w *Worker) patch(ctx context.Context, current scim.User, change plan.Chang
 	_, err := w.scim.PatchUser(ctx, current.ID, change.Operations)
 	var fe *failure.Error
 	if !errors.As(err, &fe) || (fe.Code != "noTarget" && fe.Code != "invalidPath") {
-		return wrapPatch(current.ID, err)
+		return err
 	}
 	ops := slices.Clone(change.Operations)
 	replaced := false
@@ -179,19 +179,12 @@ func (w *Worker) patch(ctx context.Context, current scim.User, change plan.Chang
 		}
 	}
 	if !replaced {
-		return wrapPatch(current.ID, err)
+		return err
 	}
 	w.log.Warn("scim rejected the email path; retrying with the other form",
 		"scim_user_id", current.ID, "scim_type", fe.Code)
 	_, err = w.scim.PatchUser(ctx, current.ID, ops)
-	return wrapPatch(current.ID, err)
-}
-
-func wrapPatch(scimID string, err error) error {
-	if err == nil {
-		return nil
-	}
-	return fmt.Errorf("patch scim user %s: %w", scimID, err)
+	return err
 }
 
 func (w *Worker) saveSnapshot(ctx context.Context, u plan.EntraUser, scimID string) error {
