@@ -55,10 +55,15 @@ func benchmark(ctx context.Context, opts options, stdout, stderr io.Writer) (err
 			continue
 		}
 		b.log.Info("phase started", "phase", phase)
+		loadBefore := loadAverage()
 		s, err := b.runPhase(ctx, phase)
 		if err != nil {
 			return errors.Join(fmt.Errorf("phase %s: %w", phase, err), b.writeReport(sections))
 		}
+		// Other work on the machine shows in the load average, which
+		// explains outliers on a shared machine.
+		s.body += fmt.Sprintf("\nLoad average (1, 5, 15 min) at the start of the phase: %s, and at the end: %s.\n",
+			loadBefore, loadAverage())
 		fmt.Fprint(stdout, s.markdown()+"\n")
 		sections = append(sections, s)
 	}
@@ -113,7 +118,11 @@ func (b *bench) cleanUp() error {
 	n, err := b.keys.purge(ctx)
 	b.log.Info("deleted redis keys", "keys", n, "prefix", b.keys.runID)
 	err = errors.Join(err, b.keys.close())
-	if b.dir != "" {
+	switch {
+	case b.dir == "":
+	case b.opts.keep:
+		b.log.Info("kept the work folder with the servers' logs", "dir", b.dir)
+	default:
 		err = errors.Join(err, os.RemoveAll(b.dir))
 	}
 	return err

@@ -25,6 +25,8 @@ type e2eResult struct {
 	// user arriving at the fake SCIM. A user with no PATCH counts as
 	// failed.
 	lag distribution
+	// rejected counts the 429 responses of the SCIM gate.
+	rejected int
 }
 
 func (b *bench) endToEnd(ctx context.Context) (section, error) {
@@ -58,6 +60,7 @@ func (b *bench) runEndToEnd(ctx context.Context, debounce time.Duration) (e2eRes
 		"GRAPH_CLIENT_STATE="+clientState,
 		fmt.Sprintf("WORKER_CONCURRENCY=%d", o.workerConcurrency),
 		fmt.Sprintf("ATLASSIAN_SCIM_RATE=%g", o.e2eSCIMRate),
+		fmt.Sprintf("GRAPH_RATE=%g", o.e2eGraphRate),
 		"DEBOUNCE="+debounce.String())
 	srv, err := b.startBridge(ctx, "e2e-debounce-"+debounce.String(), "receiver,worker", env...)
 	if err != nil {
@@ -91,7 +94,8 @@ func (b *bench) runEndToEnd(ctx context.Context, debounce time.Duration) (e2eRes
 		}
 		rec.success(arrivals[id][0].Sub(sent[i]))
 	}
-	return e2eResult{debounce: debounce, changes: n, acks: acks, lag: rec.summary()}, ctx.Err()
+	return e2eResult{debounce: debounce, changes: n, acks: acks, lag: rec.summary(),
+		rejected: f.gate.rejectedCount()}, ctx.Err()
 }
 
 func e2eReport(o options, results []e2eResult) string {
@@ -99,10 +103,12 @@ func e2eReport(o options, results []e2eResult) string {
 	fmt.Fprintf(&sb, "One change per user, %g changes per second for %s: the user is renamed in fake Graph "+
 		"and its notification posted at once. Latency runs from the POST to the first PATCH for that "+
 		"user arriving at the fake SCIM; a user without a PATCH %s after the last change counts as "+
-		"failed. Fake Graph and SCIM answer after %s; ATLASSIAN_SCIM_RATE=%g and WORKER_CONCURRENCY=%d.\n\n",
-		o.e2eRate, o.e2eDuration, e2eDrainTimeout, o.e2eLatency, o.e2eSCIMRate, o.workerConcurrency)
+		"failed. Fake Graph and SCIM respond after %s. ATLASSIAN_SCIM_RATE=%g, GRAPH_RATE=%g and "+
+		"WORKER_CONCURRENCY=%d.\n\n",
+		o.e2eRate, o.e2eDuration, e2eDrainTimeout, o.e2eLatency, o.e2eSCIMRate, o.e2eGraphRate, o.workerConcurrency)
 
-	t := table{header: []string{"DEBOUNCE", "Changes", "POSTs failed", "PATCHes missing", "p50", "p99", "max", "POST p99"}}
+	t := table{header: []string{"DEBOUNCE", "Changes", "POSTs failed", "PATCHes missing", "p50", "p99", "max",
+		"POST p99", "SCIM 429s"}}
 	var targets []target
 	for _, r := range results {
 		maxLag := "–"
@@ -110,7 +116,8 @@ func e2eReport(o options, results []e2eResult) string {
 			maxLag = formatMillis(r.lag.sorted[len(r.lag.sorted)-1])
 		}
 		t.add(r.debounce.String(), fmt.Sprint(r.changes), fmt.Sprint(r.acks.dist.failures), fmt.Sprint(r.lag.failures),
-			r.lag.formatPercentile(0.50), r.lag.formatPercentile(0.99), maxLag, r.acks.dist.formatPercentile(0.99))
+			r.lag.formatPercentile(0.50), r.lag.formatPercentile(0.99), maxLag, r.acks.dist.formatPercentile(0.99),
+			fmt.Sprint(r.rejected))
 		p99, ok := r.lag.percentile(0.99)
 		goal := r.debounce + e2eMargin
 		targets = append(targets, target{"p99 POST to PATCH, DEBOUNCE=" + r.debounce.String(),

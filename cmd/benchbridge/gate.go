@@ -163,15 +163,11 @@ func (g *scimGate) patchArrivals() map[string][]time.Time {
 	return out
 }
 
-// patchCount returns how many PATCH requests the gate admitted.
-func (g *scimGate) patchCount() int {
+// rejectedCount returns how many requests the gate rejected with 429.
+func (g *scimGate) rejectedCount() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	n := 0
-	for _, arrivals := range g.patches {
-		n += len(arrivals)
-	}
-	return n
+	return len(g.rejections)
 }
 
 func (g *scimGate) close() { g.srv.Close() }

@@ -59,6 +59,9 @@ func TestGateAdmitsLimitPerSecond(t *testing.T) {
 	if c.rejected != 1 {
 		t.Errorf("rejected: got %d, want 1", c.rejected)
 	}
+	if got := g.rejectedCount(); got != 1 {
+		t.Errorf("rejectedCount: got %d, want 1", got)
+	}
 
 	got := g.timeline(second.Add(500*time.Millisecond), second.Add(1500*time.Millisecond))
 	want := []secondCount{{admitted: 3, rejected: 1}, {admitted: 1}}

@@ -119,9 +119,9 @@ func saturationMode(clients int) string {
 func ingestReport(o options, steps []ingestStep) string {
 	var sb strings.Builder
 	fmt.Fprintf(&sb, "Each step lasts %s. Offered rates are open-loop: latency runs from each request's "+
-		"scheduled time. Saturation is closed-loop. A request unanswered after %s, or answered "+
-		"with a status other than 2xx, counts as failed and as slower than every success. "+
-		"The inline baseline's fake Graph and SCIM answer after %s.\n\n", o.duration, o.timeout, o.latency)
+		"scheduled time. Saturation is closed-loop. A request without a response after %s, or with "+
+		"a status other than 2xx, counts as failed and as slower than every success. "+
+		"The inline baseline's fake Graph and SCIM respond after %s.\n\n", o.duration, o.timeout, o.latency)
 
 	t := table{header: []string{"Server", "Body", "Load", "Acked/s", "p50", "p99", "p99.9", "Failed", "Server CPU (cores)", "Generator lag"}}
 	for _, s := range steps {

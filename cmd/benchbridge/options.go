@@ -42,16 +42,19 @@ type options struct {
 	timeout     time.Duration
 	maxInFlight int
 	profileDir  string
+	keep        bool
 
-	e2eDuration time.Duration
-	e2eRate     float64
-	e2eLatency  time.Duration
-	e2eSCIMRate float64
+	e2eDuration  time.Duration
+	e2eRate      float64
+	e2eLatency   time.Duration
+	e2eSCIMRate  float64
+	e2eGraphRate float64
 
 	// Worker settings passed to entrabridge in the worker phase, read from
 	// the variables entrabridge itself reads, with its defaults.
 	workerConcurrency int
 	scimRate          float64
+	graphRate         float64
 	debounce          time.Duration
 }
 
@@ -73,10 +76,12 @@ func parseOptions(args []string, env map[string]string, stderr io.Writer) (optio
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "request timeout of the load generator; Graph gives up on a webhook after 10s")
 	fs.IntVar(&o.maxInFlight, "max-inflight", 4096, "most requests the open-loop generator keeps open at once")
 	fs.StringVar(&o.profileDir, "profile-dir", ".", "folder for the CPU profiles of the profile phase")
+	fs.BoolVar(&o.keep, "keep", false, "keep the work folder with the servers' logs instead of removing it")
 	fs.DurationVar(&o.e2eDuration, "e2e-duration", 30*time.Second, "length of each end-to-end run")
 	fs.Float64Var(&o.e2eRate, "e2e-rate", 100, "changes per second in the end-to-end phase")
 	fs.DurationVar(&o.e2eLatency, "e2e-latency", 0, "response delay of fake Graph and fake SCIM in the end-to-end phase")
 	fs.Float64Var(&o.e2eSCIMRate, "e2e-scim-rate", 250, "ATLASSIAN_SCIM_RATE in the end-to-end phase, in requests per second")
+	fs.Float64Var(&o.e2eGraphRate, "e2e-graph-rate", 250, "GRAPH_RATE in the end-to-end phase, in requests per second")
 	if err := fs.Parse(args); err != nil {
 		return options{}, err
 	}
@@ -125,11 +130,12 @@ func parseRates(list string) ([]float64, error) {
 	return rates, nil
 }
 
-// readWorkerSettings reads WORKER_CONCURRENCY, ATLASSIAN_SCIM_RATE and
-// DEBOUNCE as entrabridge reads them, with entrabridge's defaults.
+// readWorkerSettings reads WORKER_CONCURRENCY, ATLASSIAN_SCIM_RATE,
+// GRAPH_RATE and DEBOUNCE as entrabridge reads them, with entrabridge's
+// defaults.
 func (o *options) readWorkerSettings(env map[string]string) []error {
 	settings := map[string]string{}
-	for _, name := range []string{"WORKER_CONCURRENCY", "ATLASSIAN_SCIM_RATE", "DEBOUNCE"} {
+	for _, name := range []string{"WORKER_CONCURRENCY", "ATLASSIAN_SCIM_RATE", "GRAPH_RATE", "DEBOUNCE"} {
 		settings[name] = env[name]
 		if settings[name] == "" {
 			settings[name] = variableDefault(name)
@@ -143,6 +149,9 @@ func (o *options) readWorkerSettings(env map[string]string) []error {
 	}
 	if o.scimRate, err = strconv.ParseFloat(settings["ATLASSIAN_SCIM_RATE"], 64); err != nil || o.scimRate < 0 {
 		errs = append(errs, fmt.Errorf("ATLASSIAN_SCIM_RATE %q is invalid: want requests per second, 0 for no limit", settings["ATLASSIAN_SCIM_RATE"]))
+	}
+	if o.graphRate, err = strconv.ParseFloat(settings["GRAPH_RATE"], 64); err != nil || o.graphRate < 0 {
+		errs = append(errs, fmt.Errorf("GRAPH_RATE %q is invalid: want requests per second, 0 for no limit", settings["GRAPH_RATE"]))
 	}
 	if o.debounce, err = time.ParseDuration(settings["DEBOUNCE"]); err != nil || o.debounce < 0 {
 		errs = append(errs, fmt.Errorf("DEBOUNCE %q is invalid: want a duration such as 1s", settings["DEBOUNCE"]))
@@ -175,8 +184,8 @@ func (o options) validate() []error {
 	if o.clients < 1 || o.batchSize < 1 || o.maxInFlight < 1 {
 		errs = append(errs, errors.New("-clients, -batch and -max-inflight must be at least 1"))
 	}
-	if o.e2eRate <= 0 || o.e2eSCIMRate < 0 {
-		errs = append(errs, errors.New("-e2e-rate must be positive and -e2e-scim-rate must not be negative"))
+	if o.e2eRate <= 0 || o.e2eSCIMRate < 0 || o.e2eGraphRate < 0 {
+		errs = append(errs, errors.New("-e2e-rate must be positive, and -e2e-scim-rate and -e2e-graph-rate must not be negative"))
 	}
 	return errs
 }

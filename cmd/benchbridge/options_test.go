@@ -20,9 +20,9 @@ func TestParseOptionsDefaults(t *testing.T) {
 	if !slices.Equal(o.rates, []float64{500, 2000, 5000}) {
 		t.Errorf("rates: got %v, want [500 2000 5000]", o.rates)
 	}
-	if o.workerConcurrency != 8 || o.scimRate != 10 || o.debounce != time.Second {
-		t.Errorf("worker settings: got concurrency %d, rate %g, debounce %s; want entrabridge's defaults 8, 10, 1s",
-			o.workerConcurrency, o.scimRate, o.debounce)
+	if o.workerConcurrency != 8 || o.scimRate != 10 || o.graphRate != 20 || o.debounce != time.Second {
+		t.Errorf("worker settings: got concurrency %d, SCIM rate %g, Graph rate %g, debounce %s; "+
+			"want entrabridge's defaults 8, 10, 20, 1s", o.workerConcurrency, o.scimRate, o.graphRate, o.debounce)
 	}
 	if o.redisURL != "redis://127.0.0.1:6379/0" {
 		t.Errorf("redis URL: got %q, want redis://127.0.0.1:6379/0", o.redisURL)
@@ -30,7 +30,7 @@ func TestParseOptionsDefaults(t *testing.T) {
 }
 
 func TestParseOptionsEnvironment(t *testing.T) {
-	env := map[string]string{"WORKER_CONCURRENCY": "16", "ATLASSIAN_SCIM_RATE": "2.5", "DEBOUNCE": "0s",
+	env := map[string]string{"WORKER_CONCURRENCY": "16", "ATLASSIAN_SCIM_RATE": "2.5", "GRAPH_RATE": "0", "DEBOUNCE": "0s",
 		"REDIS_URL": "redis://127.0.0.1:6380/1"}
 
 	o, err := parseOptions([]string{"-phases", "worker,e2e", "-duration", "2s"}, env, io.Discard)
@@ -41,8 +41,9 @@ func TestParseOptionsEnvironment(t *testing.T) {
 	if !slices.Equal(o.phases, []string{"worker", "e2e"}) {
 		t.Errorf("phases: got %v, want [worker e2e]", o.phases)
 	}
-	if o.workerConcurrency != 16 || o.scimRate != 2.5 || o.debounce != 0 {
-		t.Errorf("worker settings: got %d, %g, %s; want 16, 2.5, 0s", o.workerConcurrency, o.scimRate, o.debounce)
+	if o.workerConcurrency != 16 || o.scimRate != 2.5 || o.graphRate != 0 || o.debounce != 0 {
+		t.Errorf("worker settings: got %d, %g, %g, %s; want 16, 2.5, 0, 0s",
+			o.workerConcurrency, o.scimRate, o.graphRate, o.debounce)
 	}
 	if o.duration != 2*time.Second {
 		t.Errorf("duration: got %s, want 2s", o.duration)
@@ -66,6 +67,7 @@ func TestParseOptionsErrors(t *testing.T) {
 		{"argument", []string{"now"}, nil, `unexpected argument "now"`},
 		{"bad concurrency", nil, map[string]string{"WORKER_CONCURRENCY": "0"}, "WORKER_CONCURRENCY"},
 		{"bad rate variable", nil, map[string]string{"ATLASSIAN_SCIM_RATE": "-1"}, "ATLASSIAN_SCIM_RATE"},
+		{"bad graph rate", nil, map[string]string{"GRAPH_RATE": "fast"}, "GRAPH_RATE"},
 		{"bad debounce", nil, map[string]string{"DEBOUNCE": "soon"}, "DEBOUNCE"},
 	}
 	for _, tt := range tests {

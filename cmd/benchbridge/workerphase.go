@@ -62,6 +62,7 @@ func (b *bench) worker(ctx context.Context) (section, error) {
 		"GRAPH_CLIENT_STATE="+clientState,
 		fmt.Sprintf("WORKER_CONCURRENCY=%d", o.workerConcurrency),
 		fmt.Sprintf("ATLASSIAN_SCIM_RATE=%g", o.scimRate),
+		fmt.Sprintf("GRAPH_RATE=%g", o.graphRate),
 		"DEBOUNCE="+o.debounce.String())
 	srv, err := b.startBridge(ctx, "worker", "receiver,worker", env...)
 	if err != nil {
@@ -193,8 +194,8 @@ func workerReport(o options, burst burstResult, tp throughputResult, timeline []
 		limit = fmt.Sprintf("%g requests per wall-clock second, 429 with Retry-After: 1 above it", o.scimRate)
 	}
 	fmt.Fprintf(&sb, "entrabridge `serve --roles receiver,worker` with WORKER_CONCURRENCY=%d, "+
-		"ATLASSIAN_SCIM_RATE=%g and DEBOUNCE=%s. Fake Graph and SCIM answer after %s. "+
-		"Limit enforced at the fake SCIM: %s.\n\n", o.workerConcurrency, o.scimRate, o.debounce, o.latency, limit)
+		"ATLASSIAN_SCIM_RATE=%g, GRAPH_RATE=%g and DEBOUNCE=%s. Fake Graph and SCIM respond after %s. "+
+		"Limit enforced at the fake SCIM: %s.\n\n", o.workerConcurrency, o.scimRate, o.graphRate, o.debounce, o.latency, limit)
 
 	seconds := tp.end.Sub(tp.start).Seconds()
 	scimRate := float64(tp.counts.requests) / seconds
@@ -207,7 +208,7 @@ func workerReport(o options, burst burstResult, tp throughputResult, timeline []
 	t.add("Users synced per second (PATCHes at the fake)", fmt.Sprintf("%.1f", float64(tp.counts.patches)/seconds))
 	t.add("SCIM requests per second at the fake", fmt.Sprintf("%.1f", scimRate))
 	t.add("Most SCIM requests in one wall-clock second", fmt.Sprint(tp.counts.maxPerSecond))
-	t.add("429 answered: burst step, throughput window, whole phase",
+	t.add("429 responses: burst step, throughput window, whole phase",
 		fmt.Sprintf("%d, %d, %d", burst.rejected, tp.counts.rejected, rejected))
 	sb.WriteString(t.markdown())
 	if tp.drained {
