@@ -49,7 +49,7 @@ func (s *Store) RetryDeadLetter(ctx context.Context, id string) error {
 	}
 	k := s.keys
 	ok, err := retryDeadLetterScript.Run(ctx, s.rdb,
-		[]string{k.dead, k.due, k.leases, k.dirty, k.notified, k.latest}, id).Int()
+		[]string{k.dead, k.due, k.leases, k.dirty, k.notified, k.latest, k.deadIndex}, id).Int()
 	if err != nil {
 		return fmt.Errorf("redisstore: retry dead letter %s: %w", id, err)
 	}
@@ -65,7 +65,7 @@ func (s *Store) DropDeadLetter(ctx context.Context, id string) error {
 	if !validStreamID(id) {
 		return fmt.Errorf("redisstore: drop dead letter %q: %w", id, ErrNotFound)
 	}
-	n, err := s.rdb.XDel(ctx, s.keys.dead, id).Result()
+	n, err := dropDeadLetterScript.Run(ctx, s.rdb, []string{s.keys.dead, s.keys.deadIndex}, id).Int()
 	if err != nil {
 		return fmt.Errorf("redisstore: drop dead letter %s: %w", id, err)
 	}
@@ -73,6 +73,17 @@ func (s *Store) DropDeadLetter(ctx context.Context, id string) error {
 		return fmt.Errorf("redisstore: drop dead letter %s: %w", id, ErrNotFound)
 	}
 	return nil
+}
+
+// ResolveDeadLetter deletes userID's dead letter, if it has one, and
+// reports whether it did. The worker calls it after the user synced.
+func (s *Store) ResolveDeadLetter(ctx context.Context, userID string) (bool, error) {
+	n, err := resolveDeadLetterScript.Run(ctx, s.rdb, []string{s.keys.dead, s.keys.deadIndex},
+		userKey(userID)).Int()
+	if err != nil {
+		return false, fmt.Errorf("redisstore: resolve dead letter of user %s: %w", userID, err)
+	}
+	return n > 0, nil
 }
 
 func deadLetterFrom(m redis.XMessage) bridge.DeadLetter {

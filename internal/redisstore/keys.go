@@ -41,6 +41,9 @@ type keys struct {
 	lastError string
 	// dead is a stream of dead letters.
 	dead string
+	// deadIndex is a hash: user ID → ID of its dead letter. A user has at
+	// most one dead letter, the newest.
+	deadIndex string
 	// mapping is a hash: Entra object ID → Atlassian SCIM user ID.
 	mapping string
 	// audit is a stream with one entry per PATCH or dry run.
@@ -70,6 +73,7 @@ func newKeys(prefix string) keys {
 		firstFailure: k("first_failure"),
 		lastError:    k("last_error"),
 		dead:         k("dead"),
+		deadIndex:    k("dead:index"),
 		mapping:      k("map"),
 		audit:        k("audit"),
 	}

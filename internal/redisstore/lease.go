@@ -110,7 +110,8 @@ func (s *Store) Retry(ctx context.Context, job bridge.Job, at time.Time, lastErr
 func (s *Store) DeadLetter(ctx context.Context, job bridge.Job, reason, detail string, debounce time.Duration) (string, error) {
 	k := s.keys
 	id, err := deadLetterScript.Run(ctx, s.rdb,
-		[]string{k.leases, k.owners, k.claims, k.attempts, k.firstFailure, k.lastError, k.notified, k.dirty, k.due, k.dead, k.latest},
+		[]string{k.leases, k.owners, k.claims, k.attempts, k.firstFailure, k.lastError, k.notified, k.dirty, k.due,
+			k.dead, k.latest, k.deadIndex},
 		job.UserID, job.Owner, millis(job.LeaseUntil), reason, detail, job.Attempt+1, debounce.Milliseconds()).Text()
 	if err != nil {
 		return "", fmt.Errorf("redisstore: dead-letter job for user %s: %w", job.UserID, err)

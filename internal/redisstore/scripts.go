@@ -227,14 +227,17 @@ return 1
 // again after the debounce, because a newer notification deserves a fresh
 // try.
 //
+// The user's earlier dead letter, if any, is replaced: an operator sees
+// one entry per user, with the newest reason.
+//
 // KEYS: leases, owners, claims, attempts, first_failure, last_error,
-// notified, dirty, due, dead, latest.
+// notified, dirty, due, dead, latest, dead index.
 // ARGV: user, owner, lease until ms, reason, detail, attempts, debounce ms.
 // Returns the dead letter's entry ID, or "" when the lease is lost.
 var deadLetterScript = newScript(`
 local leases, owners, claims = KEYS[1], KEYS[2], KEYS[3]
 local attempts, first_failure, last_error = KEYS[4], KEYS[5], KEYS[6]
-local notified, dirty, due, dead, latest = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local notified, dirty, due, dead, latest, index = KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 local user, owner, lease_until = ARGV[1], ARGV[2], ARGV[3]
 local reason, detail, count, debounce = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
 if not holds(leases, owners, claims, user, owner, lease_until) then
@@ -244,6 +247,11 @@ local now = now_ms()
 release(leases, owners, claims, user)
 local id = redis.call('XADD', dead, '*', 'user', user, 'reason', reason,
   'detail', detail, 'attempts', count, 'at', num(now))
+local previous = redis.call('HGET', index, user)
+if previous then
+  redis.call('XDEL', dead, previous)
+end
+redis.call('HSET', index, user, id)
 redis.call('HDEL', attempts, user)
 redis.call('HDEL', first_failure, user)
 redis.call('HDEL', last_error, user)
@@ -307,11 +315,11 @@ return #users
 // retryDeadLetterScript deletes a dead letter and makes its user due now,
 // or dirty when the user is leased.
 //
-// KEYS: dead, due, leases, dirty, notified, latest.
+// KEYS: dead, due, leases, dirty, notified, latest, dead index.
 // ARGV: dead letter entry ID.
 // Returns 1, or 0 when no such entry exists.
 var retryDeadLetterScript = newScript(`
-local dead, due, leases, dirty, notified, latest = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+local dead, due, leases, dirty, notified, latest, index = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local entries = redis.call('XRANGE', dead, ARGV[1], ARGV[1])
 if #entries == 0 then
   return 0
@@ -325,10 +333,50 @@ for i = 1, #fields, 2 do
 end
 redis.call('XDEL', dead, ARGV[1])
 if user ~= '' then
+  if redis.call('HGET', index, user) == ARGV[1] then
+    redis.call('HDEL', index, user)
+  end
   local now = now_ms()
   mark_due(due, leases, dirty, notified, latest, user, now, num(now))
 end
 return 1
+`)
+
+// dropDeadLetterScript deletes a dead letter and its index entry.
+//
+// KEYS: dead, dead index.
+// ARGV: dead letter entry ID.
+// Returns 1, or 0 when no such entry exists.
+var dropDeadLetterScript = newScript(`
+local dead, index = KEYS[1], KEYS[2]
+local entries = redis.call('XRANGE', dead, ARGV[1], ARGV[1])
+if #entries == 0 then
+  return 0
+end
+local fields = entries[1][2]
+for i = 1, #fields, 2 do
+  if fields[i] == 'user' and redis.call('HGET', index, fields[i + 1]) == ARGV[1] then
+    redis.call('HDEL', index, fields[i + 1])
+  end
+end
+redis.call('XDEL', dead, ARGV[1])
+return 1
+`)
+
+// resolveDeadLetterScript deletes a user's dead letter after the user
+// synced, because the failure it recorded no longer holds.
+//
+// KEYS: dead, dead index.
+// ARGV: user.
+// Returns 1 when a dead letter was deleted, else 0.
+var resolveDeadLetterScript = newScript(`
+local dead, index = KEYS[1], KEYS[2]
+local id = redis.call('HGET', index, ARGV[1])
+if not id then
+  return 0
+end
+redis.call('HDEL', index, ARGV[1])
+return redis.call('XDEL', dead, id)
 `)
 
 // replayScript makes users due now, or dirty when leased.

@@ -64,6 +64,7 @@ func (w *Worker) process(ctx context.Context, job bridge.Job, read *userRead) {
 				"user_id", job.UserID, "err", endErr)
 		}
 		w.clearChanged(endCtx, job.UserID, readAt)
+		w.resolveDeadLetter(endCtx, job.UserID)
 	}
 
 	d := time.Since(start)
@@ -71,6 +72,19 @@ func (w *Worker) process(ctx context.Context, job bridge.Job, read *userRead) {
 		"attempt", job.Attempt+1, "duration_ms", d.Milliseconds())
 	if w.observer != nil {
 		w.observer.Synced(job, result, d)
+	}
+}
+
+// resolveDeadLetter deletes the user's dead letter after a sync that read
+// Graph succeeded, because the failure it recorded no longer holds.
+func (w *Worker) resolveDeadLetter(ctx context.Context, userID string) {
+	resolved, err := w.store.ResolveDeadLetter(ctx, userID)
+	if err != nil {
+		w.log.Error("delete resolved dead letter failed", "user_id", userID, "err", err)
+		return
+	}
+	if resolved {
+		w.log.Info("dead letter resolved by a successful sync", "user_id", userID)
 	}
 }
 

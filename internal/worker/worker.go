@@ -41,6 +41,7 @@ type Store interface {
 	AppendAudit(ctx context.Context, e bridge.AuditEntry) error
 	DeadLetters(ctx context.Context, max int) ([]bridge.DeadLetter, error)
 	RetryDeadLetter(ctx context.Context, id string) error
+	ResolveDeadLetter(ctx context.Context, userID string) (bool, error)
 }
 
 // Directory reads users from Entra; the graph package's client, adapted in

@@ -464,3 +464,33 @@ func TestConflictRetriedWhenAddressFreed(t *testing.T) {
 		t.Errorf("dead letters = %+v, want none once the conflict resolved", dls)
 	}
 }
+
+func TestDeadLetterKeptOnePerUserAndResolved(t *testing.T) {
+	h := newHarness(t, nil)
+	rec := h.user(alexID, "alex@contoso.com", "alex@contoso.com")
+	h.user(bobID, "bob@contoso.com", "bob@contoso.com")
+	h.start(1)
+
+	// Two conflicting renames in a row leave one dead letter, the newest.
+	h.dir.put(plan.EntraUser{ID: alexID, UserPrincipalName: "alex@contoso.com", Mail: "bob@contoso.com"})
+	h.notify(alexID)
+	h.eventually("a dead letter", func() bool { return len(h.deadLetters()) == 1 })
+	first := h.deadLetters()[0].ID
+	h.notify(alexID)
+	h.eventually("the dead letter to be replaced", func() bool {
+		dls := h.deadLetters()
+		return len(dls) == 1 && dls[0].ID != first
+	})
+
+	// A later successful sync resolves it.
+	h.dir.put(plan.EntraUser{ID: alexID, UserPrincipalName: "alex.new@contoso.com", Mail: "alex.new@contoso.com"})
+	h.notify(alexID)
+	h.eventually("the rename", func() bool {
+		u, _ := h.scim.User(rec.ID)
+		return u.UserName == "alex.new@contoso.com"
+	})
+	h.settled()
+	if dls := h.deadLetters(); len(dls) != 0 {
+		t.Errorf("dead letters = %+v, want none after the user synced", dls)
+	}
+}
