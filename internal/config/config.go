@@ -64,13 +64,13 @@ type GraphConfig struct {
 	ManagedIdentity     bool
 	AuthorityHost       string
 	// Rate is the Graph request rate, in requests per second, shared by
-	// every replica. The default of 20 (200 per 10 s) stays far below the
+	// every replica. The default of 50 (500 per 10 s) stays well below the
 	// smallest identity-and-access quota per app and tenant: 3,500
 	// resource units per 10 s for tenants under 50 users
-	// (learn.microsoft.com/graph/throttling-limits). That holds even where
-	// a request costs several units, and leaves room for the subscription
-	// leader's delta rounds. A $batch counts once here but each of its requests
-	// counts against Graph's quota.
+	// (learn.microsoft.com/graph/throttling-limits), and leaves room for
+	// the subscription leader's delta rounds. A $batch counts once here
+	// but each of its requests counts against Graph's quota; when that
+	// quota is reached, Graph's 429 pauses the whole pool.
 	Rate float64
 }
 

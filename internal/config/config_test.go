@@ -61,7 +61,7 @@ func TestLoadDefaults(t *testing.T) {
 		ListenAddr: ":8080",
 		RedisURL:   redisURL,
 		KeyPrefix:  "entrabridge",
-		Graph:      config.GraphConfig{BaseURL: "https://graph.microsoft.com/v1.0", Rate: 20},
+		Graph:      config.GraphConfig{BaseURL: "https://graph.microsoft.com/v1.0", Rate: 50},
 		SCIM:       config.SCIMConfig{Rate: 10},
 		Sync: config.SyncConfig{
 			BulkThreshold:    500,

@@ -38,7 +38,7 @@ var Variables = []Variable{
 	{Name: "AZURE_FEDERATED_TOKEN_FILE", Help: "workload identity token file (set by AKS workload identity)"},
 	{Name: "AZURE_USE_MANAGED_IDENTITY", Default: "false", Help: "authenticate with the host's managed identity"},
 	{Name: "AZURE_AUTHORITY_HOST", Help: "Entra authority host; empty means the public cloud. Instance discovery is disabled for any other host"},
-	{Name: "GRAPH_RATE", Default: "20", Help: "Graph requests per second shared by all replicas; 0 means no limit"},
+	{Name: "GRAPH_RATE", Default: "50", Help: "Graph requests per second shared by all replicas; 0 means no limit"},
 	{Name: "ATLASSIAN_SCIM_URL", Help: "https://api.atlassian.com/scim/directory/<directory id>; required by the worker"},
 	{Name: "ATLASSIAN_SCIM_TOKEN", Help: "the directory's API key; required by the worker", Secret: true},
 	{Name: "ATLASSIAN_SCIM_RATE", Default: "10", Help: "SCIM requests per second shared by all replicas; 0 means no limit"},
