@@ -46,9 +46,9 @@ type Resolver struct {
 // A match found by a filter is stored for next time. A stored mapping whose
 // SCIM user no longer exists is deleted and the filters are tried.
 //
-// The userName fallback accepts a record only when its externalId is empty
-// or equals objectID: a record carrying another object ID belongs to
-// someone else.
+// Every match, the stored mapping included, is accepted only when the
+// record's externalId is empty or equals objectID: a record carrying
+// another object ID belongs to someone else.
 func (r *Resolver) Resolve(ctx context.Context, objectID, lastUserName string) (scim.User, error) {
 	var tried []string
 
@@ -58,16 +58,23 @@ func (r *Resolver) Resolve(ctx context.Context, objectID, lastUserName string) (
 	}
 	if ok {
 		u, err := r.Directory.GetUser(ctx, scimID)
-		if err == nil {
+		switch {
+		case err == nil && (u.ExternalID == "" || strings.EqualFold(u.ExternalID, objectID)):
 			return u, nil
-		}
-		if failure.ClassOf(err) != failure.NotFound {
+		case err == nil:
+			// The record now carries another person's object ID: the
+			// stored mapping is stale, and following it would rename
+			// someone else.
+			tried = append(tried, fmt.Sprintf("stored mapping to SCIM user %s (externalId is %s, removed)",
+				scimID, u.ExternalID))
+		case failure.ClassOf(err) == failure.NotFound:
+			tried = append(tried, fmt.Sprintf("stored mapping to SCIM user %s (not found, removed)", scimID))
+		default:
 			return scim.User{}, fmt.Errorf("read scim user %s: %w", scimID, err)
 		}
 		if err := r.Store.DeleteMapping(ctx, objectID); err != nil {
 			return scim.User{}, fmt.Errorf("delete stale mapping of %s: %w", objectID, err)
 		}
-		tried = append(tried, fmt.Sprintf("stored mapping to SCIM user %s (not found, removed)", scimID))
 	}
 
 	u, found, err := r.find(ctx, objectID, "externalId", objectID)

@@ -447,3 +447,24 @@ func TestInvalidate(t *testing.T) {
 		t.Errorf("second Invalidate: got %v, want nil for a missing mapping", err)
 	}
 }
+
+func TestResolveDropsMappingToAnotherPerson(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	other := e.addUser("someone.else@contoso.com", otherID)
+	mine := e.addUser("alex@contoso.com", objectID)
+	if err := e.store.SetMapping(ctx, objectID, other.ID); err != nil {
+		t.Fatalf("SetMapping: %v", err)
+	}
+
+	got, err := e.resolver.Resolve(ctx, objectID, "")
+	if err != nil {
+		t.Fatalf("Resolve: %v", err)
+	}
+	if got.ID != mine.ID {
+		t.Errorf("resolved to SCIM user %s, want %s: the stored mapping pointed at another person", got.ID, mine.ID)
+	}
+	if id, _, _ := e.store.Mapping(ctx, objectID); id != mine.ID {
+		t.Errorf("stored mapping = %s, want it replaced by %s", id, mine.ID)
+	}
+}
