@@ -66,6 +66,18 @@ func Decode(body []byte) ([]Item, error) {
 	if len(trimmed) == 0 {
 		return nil, errors.New(`body is empty, want a JSON object with a "value" array`)
 	}
+
+	// Fast path: a well-formed batch is scanned once. Anything else takes
+	// the slower path below, which names what is wrong.
+	if trimmed[0] == '{' {
+		var batch struct {
+			Value []json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(trimmed, &batch); err == nil && batch.Value != nil {
+			return decodeItems(batch.Value), nil
+		}
+	}
+
 	var whole json.RawMessage
 	if err := json.Unmarshal(trimmed, &whole); err != nil {
 		return nil, fmt.Errorf("body is not valid JSON: %w", err)
@@ -92,11 +104,15 @@ func Decode(body []byte) ([]Item, error) {
 	if err := json.Unmarshal(envelope.Value, &raws); err != nil {
 		return nil, fmt.Errorf(`decode "value" array: %w`, err)
 	}
+	return decodeItems(raws), nil
+}
+
+func decodeItems(raws []json.RawMessage) []Item {
 	items := make([]Item, len(raws))
 	for i, raw := range raws {
 		items[i] = decodeItem(raw)
 	}
-	return items, nil
+	return items
 }
 
 func decodeItem(raw json.RawMessage) Item {

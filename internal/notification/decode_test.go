@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 
@@ -244,4 +245,17 @@ func FuzzDecode(f *testing.F) {
 			_, _ = it.UserID()
 		}
 	})
+}
+
+func BenchmarkDecodeBatch(b *testing.B) {
+	body, err := os.ReadFile("../../testdata/notifications/batch-20-users.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := Decode(body); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
