@@ -200,3 +200,41 @@ func TestSyncFixesUserOutOfStepBeforeBaseline(t *testing.T) {
 		t.Errorf("sync with a bad ID exited %d: %s", code, out)
 	}
 }
+
+func TestOpsListenerSeparatesMetricsAndAdmin(t *testing.T) {
+	b := newProcess(t, redistest.URL(t))
+	ops := freeAddr(t)
+	b.env = append(b.env, "OPS_LISTEN_ADDR="+ops, "ADMIN_TOKEN=admin-token-must-not-leak-0123456789abcdef")
+	b.start()
+
+	status := func(url string, header ...string) int {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if len(header) == 2 {
+			req.Header.Set(header[0], header[1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("get %s: %v", url, err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := status(b.base + "/metrics"); got != http.StatusNotFound {
+		t.Errorf("/metrics on LISTEN_ADDR: got %d, want 404", got)
+	}
+	if got := status("http://" + ops + "/metrics"); got != http.StatusOK {
+		t.Errorf("/metrics on OPS_LISTEN_ADDR: got %d, want 200", got)
+	}
+	if got := status(b.base+"/admin", "Authorization", "Bearer admin-token-must-not-leak-0123456789abcdef"); got != http.StatusNotFound {
+		t.Errorf("/admin on LISTEN_ADDR: got %d, want 404", got)
+	}
+	if got := status("http://"+ops+"/admin", "Authorization", "Bearer admin-token-must-not-leak-0123456789abcdef"); got != http.StatusOK {
+		t.Errorf("/admin on OPS_LISTEN_ADDR: got %d, want 200", got)
+	}
+	if code := b.stop(); code != 0 {
+		t.Errorf("exit code after SIGTERM = %d, want 0", code)
+	}
+	if strings.Contains(b.logs.String(), "admin-token-must-not-leak") {
+		t.Error("log contains the admin token")
+	}
+}

@@ -150,17 +150,29 @@ func serve(ctx context.Context, a app) error {
 		// count and log what it rejects; this is only the server's ceiling.
 		BodyLimit: max(a.cfg.MaxBodyBytes, server.DefaultBodyLimit),
 	})
-	srv.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
+	// /metrics and /admin go on OPS_LISTEN_ADDR when it is set, so that
+	// they need not share the port Graph reaches from the internet.
+	ops := srv
+	if a.cfg.OpsListenAddr != "" {
+		ops = server.New(server.Config{Addr: a.cfg.OpsListenAddr, Logger: a.log, Ready: store.Ping})
+	}
+	ops.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
 	admin.New(admin.Config{Token: a.cfg.AdminToken, Logger: a.log, LogUserDetails: a.cfg.LogUserDetails},
-		store, adminStatus{store}).Register(srv.Echo())
+		store, adminStatus{store}).Register(ops.Echo())
 	if a.has(config.RoleReceiver) {
 		if err := registerReceiver(a, srv, store, m); err != nil {
 			return err
 		}
 	}
-	serverErr := make(chan error, 1)
-	if err := startServer(a, srv, serverErr); err != nil {
+	serverErr := make(chan error, 2)
+	if err := startServer(a, srv, a.listener, a.cfg.ListenAddr, "LISTEN_ADDR", serverErr); err != nil {
 		return err
+	}
+	if ops != srv {
+		if err := startServer(a, ops, nil, a.cfg.OpsListenAddr, "OPS_LISTEN_ADDR", serverErr); err != nil {
+			return err
+		}
+		defer shutdownServer(a, ops)
 	}
 
 	workerDone := make(chan error, 1)
@@ -193,12 +205,7 @@ func serve(ctx context.Context, a app) error {
 	}
 	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
 
-	shutCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
-	err := srv.Shutdown(shutCtx)
-	cancel()
-	if err != nil {
-		a.log.Error("http server shutdown failed", "err", err)
-	}
+	shutdownServer(a, srv)
 	if err := <-workerDone; err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -243,21 +250,32 @@ func registerReceiver(a app, srv *server.Server, store *redisstore.Store, m *met
 	return nil
 }
 
-func startServer(a app, srv *server.Server, serverErr chan<- error) error {
-	ln := a.listener
+// startServer serves srv on ln, or on a new listener on addr when ln is
+// nil; name is the variable that sets addr, for the error message.
+func startServer(a app, srv *server.Server, ln net.Listener, addr, name string, serverErr chan<- error) error {
 	if ln == nil {
 		var err error
-		if ln, err = net.Listen("tcp", a.cfg.ListenAddr); err != nil {
-			return fmt.Errorf("listen on LISTEN_ADDR %s: %w", a.cfg.ListenAddr, err)
+		if ln, err = net.Listen("tcp", addr); err != nil {
+			return fmt.Errorf("listen on %s %s: %w", name, addr, err)
 		}
 	}
-	a.log.Info("http server listening", "addr", ln.Addr().String(), "roles", fmt.Sprint(a.roles))
+	a.log.Info("http server listening", "addr", ln.Addr().String(), "set_by", name, "roles", fmt.Sprint(a.roles))
 	go func() {
 		if err := srv.Start(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			serverErr <- err
 		}
 	}()
 	return nil
+}
+
+// shutdownServer stops srv from accepting and waits for its requests, at
+// most SHUTDOWN_TIMEOUT.
+func shutdownServer(a app, srv *server.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		a.log.Error("http server shutdown failed", "err", err)
+	}
 }
 
 // newGraphClient builds the Graph client from the configuration. With m

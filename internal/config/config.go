@@ -24,8 +24,11 @@ const Embedded = "embedded"
 // Config is the validated configuration of one entrabridge process.
 type Config struct {
 	ListenAddr string
-	RedisURL   string
-	KeyPrefix  string
+	// OpsListenAddr, when set, serves /metrics and /admin apart from the
+	// webhooks.
+	OpsListenAddr string
+	RedisURL      string
+	KeyPrefix     string
 
 	Graph        GraphConfig
 	SCIM         SCIMConfig
@@ -126,6 +129,7 @@ func Load(env map[string]string) (Config, error) {
 	r := reader{env: env}
 	c := Config{
 		ListenAddr:      r.str("LISTEN_ADDR"),
+		OpsListenAddr:   r.str("OPS_LISTEN_ADDR"),
 		RedisURL:        r.str("REDIS_URL"),
 		KeyPrefix:       r.str("REDIS_KEY_PREFIX"),
 		MaxBodyBytes:    r.int64("MAX_BODY_BYTES"),

@@ -21,6 +21,7 @@ type Variable struct {
 // the documentation shows them.
 var Variables = []Variable{
 	{Name: "LISTEN_ADDR", Default: ":8080", Help: "address the HTTP server listens on"},
+	{Name: "OPS_LISTEN_ADDR", Help: "separate address for /metrics and /admin, such as 127.0.0.1:9090; empty serves them on LISTEN_ADDR"},
 	{Name: "REDIS_URL", Help: "redis://, rediss:// or unix:// URL of Redis; \"embedded\" runs an in-process Redis that keeps nothing", Secret: true},
 	{Name: "REDIS_KEY_PREFIX", Default: "entrabridge", Help: "prefix (Redis Cluster hash tag) of every key"},
 	{Name: "GRAPH_BASE_URL", Default: PublicGraphURL, Help: "Microsoft Graph endpoint, including the version"},
