@@ -20,9 +20,9 @@ func TestParseOptionsDefaults(t *testing.T) {
 	if !slices.Equal(o.rates, []float64{500, 2000, 5000}) {
 		t.Errorf("rates: got %v, want [500 2000 5000]", o.rates)
 	}
-	if o.workerConcurrency != 8 || o.scimRate != 10 || o.graphRate != 20 || o.debounce != time.Second {
+	if o.workerConcurrency != 8 || o.scimRate != 10 || o.graphRate != 50 || o.debounce != time.Second {
 		t.Errorf("worker settings: got concurrency %d, SCIM rate %g, Graph rate %g, debounce %s; "+
-			"want entrabridge's defaults 8, 10, 20, 1s", o.workerConcurrency, o.scimRate, o.graphRate, o.debounce)
+			"want entrabridge's defaults 8, 10, 50, 1s", o.workerConcurrency, o.scimRate, o.graphRate, o.debounce)
 	}
 	if o.redisURL != "redis://127.0.0.1:6379/0" {
 		t.Errorf("redis URL: got %q, want redis://127.0.0.1:6379/0", o.redisURL)
