@@ -33,10 +33,27 @@ func (s *Store) Claim(ctx context.Context, owner string, max int, lease time.Dur
 	if lease < time.Millisecond {
 		return nil, fmt.Errorf("redisstore: invalid lease %s: it must be at least 1ms", lease)
 	}
+	return s.claim(ctx, owner, max, lease, 0)
+}
+
+// ClaimBelow claims like Claim, but only while fewer than threshold users
+// are due; otherwise it claims nothing, so the caller can resolve them in
+// bulk. Counting and claiming are one script.
+func (s *Store) ClaimBelow(ctx context.Context, owner string, max int, lease time.Duration, threshold int) ([]bridge.Job, error) {
+	if max <= 0 {
+		return nil, nil
+	}
+	if lease < time.Millisecond {
+		return nil, fmt.Errorf("redisstore: invalid lease %s: it must be at least 1ms", lease)
+	}
+	return s.claim(ctx, owner, max, lease, threshold)
+}
+
+func (s *Store) claim(ctx context.Context, owner string, max int, lease time.Duration, threshold int) ([]bridge.Job, error) {
 	k := s.keys
 	res, err := claimScript.Run(ctx, s.rdb,
 		[]string{k.due, k.leases, k.owners, k.claims, k.attempts, k.firstFailure, k.notified, k.dirty, k.latest},
-		owner, max, lease.Milliseconds()).Slice()
+		owner, max, lease.Milliseconds(), threshold).Slice()
 	if err != nil {
 		return nil, fmt.Errorf("redisstore: claim jobs for %s: %w", owner, err)
 	}

@@ -127,17 +127,25 @@ return #ids
 
 // claimScript leases up to max users whose due time has come.
 //
+// With a threshold above zero, nothing is claimed when at least that many
+// users are due, so that the caller resolves them in bulk instead; the
+// count and the claim are one step, so no user slips in between.
+//
 // KEYS: due, leases, owners, claims, attempts, first_failure, notified,
 // dirty, latest.
-// ARGV: owner, max, lease ms.
+// ARGV: owner, max, lease ms, threshold (0 for none).
 // Returns {deadline ms, {user, attempts, first failure ms, notified ms,
 // latest ms, ...}} with "" for a missing value.
 var claimScript = newScript(`
 local due, leases, owners, claims = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local attempts, first_failure, notified, dirty, latest = KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9]
 local owner, max, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local threshold = tonumber(ARGV[4] or '0')
 local now = now_ms()
 local deadline = num(now + lease)
+if threshold > 0 and redis.call('ZCOUNT', due, '-inf', num(now)) >= threshold then
+  return {deadline, {}}
+end
 local users = redis.call('ZRANGEBYSCORE', due, '-inf', num(now), 'LIMIT', 0, max)
 local jobs = {}
 for _, user in ipairs(users) do

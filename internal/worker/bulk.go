@@ -25,6 +25,7 @@ type DeltaDirectory interface {
 // BulkStore is the state of bulk resolution; redisstore.Store meets it.
 type BulkStore interface {
 	DueNow(ctx context.Context) (int, error)
+	ClaimBelow(ctx context.Context, owner string, max int, lease time.Duration, threshold int) ([]bridge.Job, error)
 	BulkLink(ctx context.Context) (string, time.Time, error)
 	SaveBulkLink(ctx context.Context, link string, origin, roundStart time.Time) error
 	MarkChanged(ctx context.Context, userIDs []string, at time.Time) error

@@ -263,7 +263,7 @@ func (w *Worker) dispatch(ctx, syncCtx context.Context, syncs *sync.WaitGroup) {
 			w.startSyncs(syncCtx, w.runBulk(ctx), slots, syncs)
 			continue
 		}
-		jobs, err := w.store.Claim(ctx, w.cfg.Owner, free, w.cfg.Lease)
+		jobs, err := w.claim(ctx, free)
 		if err != nil {
 			if ctx.Err() == nil {
 				w.log.Error("claim failed", "err", err)
@@ -277,6 +277,17 @@ func (w *Worker) dispatch(ctx, syncCtx context.Context, syncs *sync.WaitGroup) {
 		}
 		w.startSyncs(syncCtx, jobs, slots, syncs)
 	}
+}
+
+// claim claims up to max due users one by one. With bulk resolution on,
+// it claims nothing once BulkThreshold users are due, in the same step as
+// the count, so users the scheduler adds after bulkDue looked are left to
+// the next bulk round instead of being read one at a time.
+func (w *Worker) claim(ctx context.Context, max int) ([]bridge.Job, error) {
+	if w.bulkEnabled() {
+		return w.bulk.ClaimBelow(ctx, w.cfg.Owner, max, w.cfg.Lease, w.cfg.BulkThreshold)
+	}
+	return w.store.Claim(ctx, w.cfg.Owner, max, w.cfg.Lease)
 }
 
 // waitForPause sleeps while requests to service are paused pool-wide, so
