@@ -251,7 +251,7 @@ func registerReceiver(a app, srv *server.Server, store *redisstore.Store, m *met
 }
 
 // startServer serves srv on ln, or on a new listener on addr when ln is
-// nil; name is the variable that sets addr, for the error message.
+// nil. name is the variable that sets addr, for the error message.
 func startServer(a app, srv *server.Server, ln net.Listener, addr, name string, serverErr chan<- error) error {
 	if ln == nil {
 		var err error

@@ -9,8 +9,8 @@ package bridge
 import "time"
 
 // Change is one accepted Graph change notification for a user. Graph sends
-// basic notifications for users, so a Change says which user changed, never
-// what changed.
+// basic notifications for users, so a Change names the user that changed,
+// never what changed.
 type Change struct {
 	// UserID is the Entra object ID taken from resourceData.id or resource.
 	UserID string
@@ -65,8 +65,8 @@ type Job struct {
 	LatestAt time.Time
 }
 
-// Snapshot is what the bridge last wrote to, or confirmed in, Atlassian for
-// one user.
+// Snapshot is the state the bridge last wrote to, or confirmed in,
+// Atlassian for one user.
 type Snapshot struct {
 	UserID            string
 	UserPrincipalName string

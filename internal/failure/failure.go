@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Class is what the worker should do about a failed call.
+// Class is the kind of a failed call, which decides the worker's action.
 type Class int
 
 const (
@@ -49,8 +49,8 @@ type Error struct {
 	Code string
 	// Detail is the service's human-readable message.
 	Detail string
-	// RetryAfter is how long the service asked callers to wait; zero when
-	// it did not say.
+	// RetryAfter is the wait the service requested, or zero when it sent
+	// none.
 	RetryAfter time.Duration
 	// Err is the underlying error, if any.
 	Err error

@@ -1,5 +1,5 @@
 // Package lograte limits how many lines a repeated log statement writes,
-// so that a flood of identical failures (a Redis outage answering every
+// so that a flood of identical failures (a Redis outage failing every
 // request with 503, a spoofed webhook) cannot flood the log.
 package lograte
 

@@ -93,7 +93,7 @@ func (r *Resolver) Resolve(ctx context.Context, objectID, lastUserName string) (
 	return scim.User{}, fmt.Errorf("%w %s; tried %s", ErrUnmapped, objectID, strings.Join(tried, ", "))
 }
 
-// Invalidate deletes the stored mapping of objectID, after SCIM answered
+// Invalidate deletes the stored mapping of objectID, after SCIM returned
 // 404 for it.
 func (r *Resolver) Invalidate(ctx context.Context, objectID string) error {
 	return r.Store.DeleteMapping(ctx, objectID)

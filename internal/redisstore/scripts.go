@@ -128,7 +128,7 @@ return #ids
 // claimScript leases up to max users whose due time has come.
 //
 // With a threshold above zero, nothing is claimed when at least that many
-// users are due, so that the caller resolves them in bulk instead; the
+// users are due, so that the caller resolves them in bulk instead. The
 // count and the claim are one step, so no user slips in between.
 //
 // KEYS: due, leases, owners, claims, attempts, first_failure, notified,

@@ -44,8 +44,8 @@ func (s *Store) SaveSnapshot(ctx context.Context, snap bridge.Snapshot) error {
 	return nil
 }
 
-// DeleteSnapshot forgets what the bridge last synced for userID, so that
-// its next sync compares Graph with the SCIM record instead.
+// DeleteSnapshot deletes the record of what the bridge last synced for
+// userID, so that its next sync compares Graph with the SCIM record.
 func (s *Store) DeleteSnapshot(ctx context.Context, userID string) error {
 	if err := s.rdb.Del(ctx, s.keys.user(userID)).Err(); err != nil {
 		return fmt.Errorf("redisstore: delete snapshot of user %s: %w", userID, err)
