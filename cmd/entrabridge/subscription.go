@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -10,52 +9,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/entrabridge/entrabridge/internal/config"
-	"github.com/entrabridge/entrabridge/internal/graph"
 	"github.com/entrabridge/entrabridge/internal/metrics"
 	"github.com/entrabridge/entrabridge/internal/redisstore"
 	"github.com/entrabridge/entrabridge/internal/subscription"
 )
-
-// subscriptionGraph adapts the Graph client to the subscription package,
-// which stays free of the Graph SDK. The two packages' types have the same
-// fields, so they convert directly.
-type subscriptionGraph struct{ c *graph.Client }
-
-func (a subscriptionGraph) CreateSubscription(ctx context.Context, r subscription.SubscriptionRequest) (subscription.Subscription, error) {
-	s, err := a.c.CreateSubscription(ctx, graph.SubscriptionRequest(r))
-	return subscription.Subscription(s), err
-}
-
-func (a subscriptionGraph) ListSubscriptions(ctx context.Context) ([]subscription.Subscription, error) {
-	subs, err := a.c.ListSubscriptions(ctx)
-	out := make([]subscription.Subscription, len(subs))
-	for i, s := range subs {
-		out[i] = subscription.Subscription(s)
-	}
-	return out, err
-}
-
-func (a subscriptionGraph) RenewSubscription(ctx context.Context, id string, t time.Time) (subscription.Subscription, error) {
-	s, err := a.c.RenewSubscription(ctx, id, t)
-	return subscription.Subscription(s), err
-}
-
-func (a subscriptionGraph) ReauthorizeSubscription(ctx context.Context, id string) error {
-	return a.c.ReauthorizeSubscription(ctx, id)
-}
-
-func (a subscriptionGraph) DeleteSubscription(ctx context.Context, id string) error {
-	return a.c.DeleteSubscription(ctx, id)
-}
-
-func (a subscriptionGraph) UsersDelta(ctx context.Context, link string) (subscription.DeltaPage, error) {
-	p, err := a.c.UsersDelta(ctx, link)
-	page := subscription.DeltaPage{NextLink: p.NextLink, DeltaLink: p.DeltaLink}
-	for _, u := range p.Users {
-		page.Users = append(page.Users, subscription.DeltaUser(u))
-	}
-	return page, err
-}
 
 // subscriptionParts builds the subscription manager and the delta
 // reconciler. m may be nil for the administrative commands.
@@ -64,7 +21,6 @@ func subscriptionParts(a app, store *redisstore.Store, m *metrics.Metrics) (*sub
 	if err != nil {
 		return nil, nil, err
 	}
-	g := subscriptionGraph{gc}
 	recCfg := subscription.ReconcilerConfig{Logger: a.log}
 	cfg := subscription.Config{
 		NotificationURL:          a.cfg.Subscription.NotificationURL,
@@ -80,8 +36,8 @@ func subscriptionParts(a app, store *redisstore.Store, m *metrics.Metrics) (*sub
 	if m != nil {
 		recCfg.Observer, cfg.Observer = m, m
 	}
-	cfg.Reconciler = subscription.NewReconciler(g, store, recCfg)
-	mgr, err := subscription.NewManager(g, store, cfg)
+	cfg.Reconciler = subscription.NewReconciler(gc, store, recCfg)
+	mgr, err := subscription.NewManager(gc, store, cfg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("subscription manager: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/entrabridge/entrabridge/internal/bridge"
 	"github.com/entrabridge/entrabridge/internal/failure"
 )
 
@@ -17,30 +18,12 @@ import (
 // selection of the round that issued it.
 var deltaSelect = []string{"id", "userPrincipalName", "mail"}
 
-// DeltaPage is one page of the users delta query. Its fields match those
-// of subscription.DeltaPage.
-type DeltaPage struct {
-	Users []DeltaUser
-	// NextLink is @odata.nextLink: more pages follow in this round.
-	NextLink string
-	// DeltaLink is @odata.deltaLink: the round is complete, and the link
-	// starts the next round.
-	DeltaLink string
-}
-
-// DeltaUser is one user of a delta page. Its fields are those of
-// subscription.DeltaUser, in the same order. In a round that started
-// from a delta link, Graph may send only the properties that changed, so
-// an empty UserPrincipalName or Mail there may mean "unchanged".
-type DeltaUser struct {
-	ID                string
-	UserPrincipalName string
-	Mail              string
-	// Removed is the reason of @removed: "changed" for a soft-deleted
-	// user, "deleted" for a permanently deleted one, or "" for a user that
-	// still exists.
-	Removed string
-}
+// DeltaPage and DeltaUser are the domain types, so that the Client meets
+// subscription.DeltaSource without an adapter.
+type (
+	DeltaPage = bridge.DeltaPage
+	DeltaUser = bridge.DeltaUser
+)
 
 // UsersDelta reads one page of the users delta query. An empty link
 // starts a full round with GET /users/delta()?$select=id,userPrincipalName,mail.

@@ -24,47 +24,6 @@ import (
 
 const integrationClientState = "integration-client-state"
 
-// graphAdapter adapts graph.Client to subscription.Graph and
-// subscription.DeltaSource. The struct types have the same fields, so
-// they convert into each other.
-type graphAdapter struct{ c *graph.Client }
-
-func (a graphAdapter) CreateSubscription(ctx context.Context, req subscription.SubscriptionRequest) (subscription.Subscription, error) {
-	s, err := a.c.CreateSubscription(ctx, graph.SubscriptionRequest(req))
-	return subscription.Subscription(s), err
-}
-
-func (a graphAdapter) ListSubscriptions(ctx context.Context) ([]subscription.Subscription, error) {
-	subs, err := a.c.ListSubscriptions(ctx)
-	out := make([]subscription.Subscription, len(subs))
-	for i, s := range subs {
-		out[i] = subscription.Subscription(s)
-	}
-	return out, err
-}
-
-func (a graphAdapter) RenewSubscription(ctx context.Context, id string, expiration time.Time) (subscription.Subscription, error) {
-	s, err := a.c.RenewSubscription(ctx, id, expiration)
-	return subscription.Subscription(s), err
-}
-
-func (a graphAdapter) ReauthorizeSubscription(ctx context.Context, id string) error {
-	return a.c.ReauthorizeSubscription(ctx, id)
-}
-
-func (a graphAdapter) DeleteSubscription(ctx context.Context, id string) error {
-	return a.c.DeleteSubscription(ctx, id)
-}
-
-func (a graphAdapter) UsersDelta(ctx context.Context, link string) (subscription.DeltaPage, error) {
-	p, err := a.c.UsersDelta(ctx, link)
-	page := subscription.DeltaPage{NextLink: p.NextLink, DeltaLink: p.DeltaLink}
-	for _, u := range p.Users {
-		page.Users = append(page.Users, subscription.DeltaUser(u))
-	}
-	return page, err
-}
-
 // testClock is a settable clock shared by the Manager and the fake Graph.
 type testClock struct {
 	mu  sync.Mutex
@@ -105,7 +64,7 @@ func startBridge(t *testing.T) bridge {
 	b.fakes.graph.SetNow(b.clock.Now)
 	b.url = startReceiver(t, b.store)
 	b.client = newClient(t, b.fakes.cfg)
-	b.reconciler = subscription.NewReconciler(graphAdapter{b.client}, b.store, subscription.ReconcilerConfig{Now: b.clock.Now})
+	b.reconciler = subscription.NewReconciler(b.client, b.store, subscription.ReconcilerConfig{Now: b.clock.Now})
 	b.manager = b.newManager(t, b.store)
 	return b
 }
@@ -114,7 +73,7 @@ func startBridge(t *testing.T) bridge {
 // receiver and clock.
 func (b bridge) newManager(t *testing.T, store *redisstore.Store) *subscription.Manager {
 	t.Helper()
-	m, err := subscription.NewManager(graphAdapter{b.client}, store, subscription.Config{
+	m, err := subscription.NewManager(b.client, store, subscription.Config{
 		NotificationURL: b.url,
 		ClientState:     integrationClientState,
 		Owner:           "integration-" + t.Name(),

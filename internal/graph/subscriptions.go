@@ -7,6 +7,7 @@ import (
 
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
+	"github.com/entrabridge/entrabridge/internal/bridge"
 	"github.com/entrabridge/entrabridge/internal/failure"
 )
 
@@ -14,30 +15,12 @@ import (
 // allows 100 subscriptions per app and tenant, which fit one page.
 const maxListPages = 100
 
-// Subscription is a Graph change-notification subscription. Its fields
-// are those of subscription.Subscription, in the same order, so the
-// types convert into each other.
-type Subscription struct {
-	ID                       string
-	Resource                 string
-	ChangeType               string
-	NotificationURL          string
-	LifecycleNotificationURL string
-	// ClientState is empty when Graph does not return it.
-	ClientState        string
-	ExpirationDateTime time.Time
-}
-
-// SubscriptionRequest describes a subscription to create. Its fields are
-// those of subscription.SubscriptionRequest, in the same order.
-type SubscriptionRequest struct {
-	Resource                 string
-	ChangeType               string
-	NotificationURL          string
-	LifecycleNotificationURL string
-	ClientState              string
-	ExpirationDateTime       time.Time
-}
+// Subscription and SubscriptionRequest are the domain types, so that the
+// Client meets subscription.Graph without an adapter.
+type (
+	Subscription        = bridge.Subscription
+	SubscriptionRequest = bridge.SubscriptionRequest
+)
 
 // CreateSubscription creates a subscription with POST /subscriptions.
 // Graph first sends a validation request to each notification URL and

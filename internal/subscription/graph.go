@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/entrabridge/entrabridge/internal/bridge"
 	"github.com/entrabridge/entrabridge/internal/failure"
 )
 
@@ -23,27 +24,12 @@ const (
 // (learn.microsoft.com/graph/api/resources/subscription).
 const MaxLifetime = 41_760 * time.Minute
 
-// Subscription is a Graph change-notification subscription.
-type Subscription struct {
-	ID                       string
-	Resource                 string
-	ChangeType               string
-	NotificationURL          string
-	LifecycleNotificationURL string
-	// ClientState is empty when Graph does not return it.
-	ClientState        string
-	ExpirationDateTime time.Time
-}
-
-// SubscriptionRequest describes a subscription to create.
-type SubscriptionRequest struct {
-	Resource                 string
-	ChangeType               string
-	NotificationURL          string
-	LifecycleNotificationURL string
-	ClientState              string
-	ExpirationDateTime       time.Time
-}
+// Subscription and SubscriptionRequest are the domain types, named here so
+// that this package's API reads on its own.
+type (
+	Subscription        = bridge.Subscription
+	SubscriptionRequest = bridge.SubscriptionRequest
+)
 
 // Graph manages subscriptions at Microsoft Graph. Every error is a
 // *failure.Error: 404 is failure.NotFound, and a duplicate subscription is
@@ -58,28 +44,12 @@ type Graph interface {
 	DeleteSubscription(ctx context.Context, id string) error
 }
 
-// DeltaPage is one page of Graph's users delta query.
-type DeltaPage struct {
-	Users []DeltaUser
-	// NextLink is @odata.nextLink: more pages follow in this round.
-	NextLink string
-	// DeltaLink is @odata.deltaLink: the round is complete, and the link
-	// starts the next round.
-	DeltaLink string
-}
-
-// DeltaUser is one user of a delta page. In a round that started from a
-// delta link, Graph may send only the properties that changed, so an
-// empty UserPrincipalName or Mail there may mean "unchanged".
-type DeltaUser struct {
-	ID                string
-	UserPrincipalName string
-	Mail              string
-	// Removed is the reason of @removed: "changed" for a soft-deleted
-	// user, "deleted" for a permanently deleted one, or "" for a user that
-	// still exists.
-	Removed string
-}
+// DeltaPage and DeltaUser are one page of Graph's users delta query and
+// one user of it.
+type (
+	DeltaPage = bridge.DeltaPage
+	DeltaUser = bridge.DeltaUser
+)
 
 // DeltaSource reads Graph's users delta query one page at a time. An
 // empty link starts a full round. Any other link is an @odata.nextLink or
