@@ -2,14 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/entrabridge/entrabridge/internal/fake/fakeentra"
 	"github.com/entrabridge/entrabridge/internal/fake/fakegraph"
-	"github.com/entrabridge/entrabridge/internal/fake/fakescim"
+	"github.com/entrabridge/entrabridge/internal/fake/fakeset"
 	"github.com/entrabridge/entrabridge/internal/scim"
 )
 
@@ -20,10 +18,8 @@ const benchDomain = "contoso.com"
 // fakes are the in-process stand-ins for Entra, Graph and Atlassian that
 // one phase runs against, with the SCIM gate in front of Atlassian.
 type fakes struct {
-	entra *fakeentra.Server
-	graph *fakegraph.Server
-	scim  *fakescim.Server
-	gate  *scimGate
+	*fakeset.Set
+	gate *scimGate
 	// certFile is a PEM file with the fakes' certificates, for
 	// SSL_CERT_FILE of the processes that call them.
 	certFile     string
@@ -34,36 +30,29 @@ type fakes struct {
 // startFakes starts the fakes with latency on every Graph and SCIM
 // response and a gate that admits scimLimit SCIM requests per second (0
 // admits all). dir receives the certificate file.
-func startFakes(dir string, latency time.Duration, scimLimit float64) (f *fakes, err error) {
-	f = &fakes{clientSecret: randomSecret(), scimToken: randomSecret()}
+func startFakes(dir string, latency time.Duration, scimLimit float64) (_ *fakes, err error) {
+	// A local, because `return nil, err` would clear a named result before
+	// the deferred close runs.
+	f := &fakes{clientSecret: randomSecret(), scimToken: randomSecret()}
 	defer func() {
 		if err != nil {
 			f.close()
 		}
 	}()
 
-	if f.entra, err = fakeentra.Start(); err != nil {
+	if f.Set, err = fakeset.Start(fakeset.Options{TenantID: benchTenantID, ClientID: benchClientID,
+		ClientSecret: f.clientSecret, SCIMToken: f.scimToken}); err != nil {
 		return nil, err
 	}
-	f.entra.AddClient(benchTenantID, benchClientID, f.clientSecret)
-	if f.graph, err = fakegraph.Start(fakegraph.Options{Authorize: f.entra.ValidToken}); err != nil {
+	if f.gate, err = startGate(f.SCIM, int(scimLimit)); err != nil {
 		return nil, err
 	}
-	if f.scim, err = fakescim.Start(fakescim.Options{Token: f.scimToken}); err != nil {
-		return nil, err
-	}
-	if f.gate, err = startGate(f.scim, int(scimLimit)); err != nil {
-		return nil, err
-	}
-	f.graph.SetLatency(latency)
-	f.scim.SetLatency(latency)
+	f.Graph.SetLatency(latency)
+	f.SCIM.SetLatency(latency)
 
-	// httptest servers share one test certificate, but writing each fake's
-	// keeps this correct if a fake gets a certificate of its own.
-	pem := append(f.entra.CertificatePEM(), f.graph.CertificatePEM()...)
 	f.certFile = filepath.Join(dir, "fakes.pem")
-	if err := os.WriteFile(f.certFile, pem, 0o600); err != nil {
-		return nil, fmt.Errorf("write fake certificates: %w", err)
+	if err := f.WriteCertificates(f.certFile); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
@@ -73,14 +62,8 @@ func (f *fakes) close() {
 	if f.gate != nil {
 		f.gate.close()
 	}
-	if f.scim != nil {
-		f.scim.Close()
-	}
-	if f.graph != nil {
-		f.graph.Close()
-	}
-	if f.entra != nil {
-		f.entra.Close()
+	if f.Set != nil {
+		f.Set.Close()
 	}
 }
 
@@ -99,8 +82,8 @@ func userPrincipalName(id string, generation int) string {
 func (f *fakes) seed(ids []string) {
 	for _, id := range ids {
 		upn := userPrincipalName(id, 0)
-		f.graph.PutUser(fakegraph.User{ID: id, UserPrincipalName: upn, Mail: upn, AccountEnabled: true})
-		f.scim.AddUser(scim.User{
+		f.Graph.PutUser(fakegraph.User{ID: id, UserPrincipalName: upn, Mail: upn, AccountEnabled: true})
+		f.SCIM.AddUser(scim.User{
 			ID: id, ExternalID: id, UserName: upn,
 			Emails: []scim.Email{{Value: upn, Type: "work", Primary: true}},
 		})
@@ -111,7 +94,7 @@ func (f *fakes) seed(ids []string) {
 // them in Entra would.
 func (f *fakes) rename(id string, generation int) {
 	upn := userPrincipalName(id, generation)
-	f.graph.PutUser(fakegraph.User{ID: id, UserPrincipalName: upn, Mail: upn, AccountEnabled: true})
+	f.Graph.PutUser(fakegraph.User{ID: id, UserPrincipalName: upn, Mail: upn, AccountEnabled: true})
 }
 
 // bridgeEnv returns the variables that point entrabridge's worker at the
@@ -119,11 +102,11 @@ func (f *fakes) rename(id string, generation int) {
 func (f *fakes) bridgeEnv() []string {
 	return []string{
 		"SSL_CERT_FILE=" + f.certFile,
-		"GRAPH_BASE_URL=" + f.graph.BaseURL(),
+		"GRAPH_BASE_URL=" + f.Graph.BaseURL(),
 		"AZURE_TENANT_ID=" + benchTenantID,
 		"AZURE_CLIENT_ID=" + benchClientID,
 		"AZURE_CLIENT_SECRET=" + f.clientSecret,
-		"AZURE_AUTHORITY_HOST=" + f.entra.AuthorityHost(),
+		"AZURE_AUTHORITY_HOST=" + f.Entra.AuthorityHost(),
 		"ATLASSIAN_SCIM_URL=" + f.gate.baseURL,
 		"ATLASSIAN_SCIM_TOKEN=" + f.scimToken,
 		"ATLASSIAN_VERIFIED_DOMAINS=" + benchDomain,
@@ -136,11 +119,11 @@ func (f *fakes) bridgeEnv() []string {
 func (f *fakes) inlineEnv() []string {
 	return []string{
 		"SSL_CERT_FILE=" + f.certFile,
-		envGraphURL + "=" + f.graph.BaseURL(),
-		envTokenURL + "=" + strings.TrimSuffix(f.entra.AuthorityHost(), "/") + "/" + benchTenantID + "/oauth2/v2.0/token",
+		envGraphURL + "=" + f.Graph.BaseURL(),
+		envTokenURL + "=" + strings.TrimSuffix(f.Entra.AuthorityHost(), "/") + "/" + benchTenantID + "/oauth2/v2.0/token",
 		envClientID + "=" + benchClientID,
 		envClientSecret + "=" + f.clientSecret,
-		envSCIMURL + "=" + f.scim.BaseURL(),
+		envSCIMURL + "=" + f.SCIM.BaseURL(),
 		envSCIMToken + "=" + f.scimToken,
 	}
 }

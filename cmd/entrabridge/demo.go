@@ -21,9 +21,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/entrabridge/entrabridge/internal/config"
-	"github.com/entrabridge/entrabridge/internal/fake/fakeentra"
 	"github.com/entrabridge/entrabridge/internal/fake/fakegraph"
-	"github.com/entrabridge/entrabridge/internal/fake/fakescim"
+	"github.com/entrabridge/entrabridge/internal/fake/fakeset"
 	"github.com/entrabridge/entrabridge/internal/redisstore"
 	"github.com/entrabridge/entrabridge/internal/scim"
 )
@@ -116,9 +115,9 @@ var demoPayloads = []struct {
 }
 
 type demoEnv struct {
-	entra *fakeentra.Server
-	graph *fakegraph.Server
-	scim  *fakescim.Server
+	*fakeset.Set
+	// secret is the client secret of the demo app at the fake Entra.
+	secret string
 	// scimIDs maps Entra object IDs to the fake SCIM user IDs.
 	scimIDs map[string]string
 }
@@ -132,7 +131,7 @@ func (c *cli) runDemo(ctx context.Context, payloads string, verbose bool) error 
 	if err != nil {
 		return err
 	}
-	defer env.close()
+	defer env.Close()
 	users := demoUsers()
 	env.seed(users)
 
@@ -160,7 +159,7 @@ func (c *cli) runDemo(ctx context.Context, payloads string, verbose bool) error 
 	go func() {
 		served <- serve(serveCtx, app{
 			cfg: cfg, roles: []config.Role{config.RoleReceiver, config.RoleWorker},
-			log: newLogger(cfg, logOut), httpClient: env.entra.Client(), listener: ln, store: store,
+			log: newLogger(cfg, logOut), httpClient: env.Entra.Client(), listener: ln, store: store,
 		})
 	}()
 	base := "http://" + ln.Addr().String()
@@ -182,9 +181,9 @@ func (c *cli) demoSteps(ctx context.Context, env *demoEnv, users []demoUser, bas
 
 	for _, u := range users {
 		if u.removed {
-			env.graph.DeleteUser(u.id)
+			env.Graph.DeleteUser(u.id)
 		} else {
-			env.graph.PutUser(u.after)
+			env.Graph.PutUser(u.after)
 		}
 	}
 	fmt.Fprintln(c.stdout, "posting recorded notifications:")
@@ -251,7 +250,7 @@ func (c *cli) demoReport(env *demoEnv, users []demoUser) int {
 	for _, u := range users {
 		id := env.scimIDs[u.id]
 		ops := env.patchOps(id)
-		ok := u.expectedState(env) && (len(ops) > 0) == u.patched && env.scim.Patches(id) <= 1
+		ok := u.expectedState(env) && (len(ops) > 0) == u.patched && env.SCIM.Patches(id) <= 1
 		if !ok {
 			failures++
 		}
@@ -276,7 +275,7 @@ func (u demoUser) change() string {
 // expectedState reports whether the SCIM record holds what the bridge must
 // have written.
 func (u demoUser) expectedState(env *demoEnv) bool {
-	rec, ok := env.scim.User(env.scimIDs[u.id])
+	rec, ok := env.SCIM.User(env.scimIDs[u.id])
 	if !ok {
 		return false
 	}
@@ -303,7 +302,7 @@ func verdictWord(ok bool) string {
 // Atlassian received for one SCIM user.
 func (env *demoEnv) patchOps(scimID string) []string {
 	var ops []string
-	for _, r := range env.scim.Requests() {
+	for _, r := range env.SCIM.Requests() {
 		if r.Method != http.MethodPatch || !strings.HasSuffix(r.Path, "/Users/"+scimID) {
 			continue
 		}
@@ -352,40 +351,25 @@ const (
 )
 
 func startDemoFakes() (*demoEnv, error) {
-	entra, err := fakeentra.Start()
+	secret := randomHex(16)
+	set, err := fakeset.Start(fakeset.Options{TenantID: demoTenant, ClientID: demoClientID,
+		ClientSecret: secret, SCIMToken: demoToken})
 	if err != nil {
-		return nil, fmt.Errorf("start fake entra: %w", err)
+		return nil, err
 	}
-	graph, err := fakegraph.Start(fakegraph.Options{Authorize: entra.ValidToken})
-	if err != nil {
-		entra.Close()
-		return nil, fmt.Errorf("start fake graph: %w", err)
-	}
-	sc, err := fakescim.Start(fakescim.Options{Token: demoToken})
-	if err != nil {
-		entra.Close()
-		graph.Close()
-		return nil, fmt.Errorf("start fake atlassian: %w", err)
-	}
-	return &demoEnv{entra: entra, graph: graph, scim: sc, scimIDs: map[string]string{}}, nil
-}
-
-func (env *demoEnv) close() {
-	env.scim.Close()
-	env.graph.Close()
-	env.entra.Close()
+	return &demoEnv{Set: set, secret: secret, scimIDs: map[string]string{}}, nil
 }
 
 // seed creates each user in Graph and in Atlassian as Entra provisioning
 // would have: SCIM externalId holds the object ID.
 func (env *demoEnv) seed(users []demoUser) {
 	for _, u := range users {
-		env.graph.PutUser(u.before)
+		env.Graph.PutUser(u.before)
 		email := u.before.Mail
 		if email == "" {
 			email = u.before.UserPrincipalName
 		}
-		rec := env.scim.AddUser(scim.User{
+		rec := env.SCIM.AddUser(scim.User{
 			ExternalID: u.id, UserName: u.before.UserPrincipalName,
 			Emails: []scim.Email{{Value: email, Type: "work", Primary: true}},
 		})
@@ -394,18 +378,16 @@ func (env *demoEnv) seed(users []demoUser) {
 }
 
 func demoConfig(env *demoEnv, clientState string) (config.Config, error) {
-	secret := randomHex(16)
-	env.entra.AddClient(demoTenant, demoClientID, secret)
 	cfg, err := config.Load(map[string]string{
 		"REDIS_URL":            config.Embedded,
 		"REDIS_KEY_PREFIX":     "entrabridge-demo",
-		"GRAPH_BASE_URL":       env.graph.BaseURL(),
+		"GRAPH_BASE_URL":       env.Graph.BaseURL(),
 		"GRAPH_CLIENT_STATE":   clientState,
 		"AZURE_TENANT_ID":      demoTenant,
 		"AZURE_CLIENT_ID":      demoClientID,
-		"AZURE_CLIENT_SECRET":  secret,
-		"AZURE_AUTHORITY_HOST": env.entra.AuthorityHost(),
-		"ATLASSIAN_SCIM_URL":   env.scim.BaseURL(),
+		"AZURE_CLIENT_SECRET":  env.secret,
+		"AZURE_AUTHORITY_HOST": env.Entra.AuthorityHost(),
+		"ATLASSIAN_SCIM_URL":   env.SCIM.BaseURL(),
 		"ATLASSIAN_SCIM_TOKEN": demoToken,
 		"LOG_FORMAT":           "text",
 		"SHUTDOWN_TIMEOUT":     "5s",

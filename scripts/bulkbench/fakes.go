@@ -7,12 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
 
-	"github.com/entrabridge/entrabridge/internal/fake/fakeentra"
 	"github.com/entrabridge/entrabridge/internal/fake/fakegraph"
-	"github.com/entrabridge/entrabridge/internal/fake/fakescim"
+	"github.com/entrabridge/entrabridge/internal/fake/fakeset"
 	"github.com/entrabridge/entrabridge/internal/graph"
 	"github.com/entrabridge/entrabridge/internal/scim"
 )
@@ -28,9 +26,7 @@ const (
 
 // fakes are the in-process Entra, Graph and Atlassian SCIM of a run.
 type fakes struct {
-	entra    *fakeentra.Server
-	graph    *fakegraph.Server
-	scim     *fakescim.Server
+	*fakeset.Set
 	certFile string
 	// ids and scimIDs are indexed by user number.
 	ids     []string
@@ -40,33 +36,22 @@ type fakes struct {
 // startFakes starts the fakes and creates users users in Graph and SCIM,
 // linked by externalId as Entra provisioning links them.
 func startFakes(dir string, users int) (*fakes, error) {
-	fk := &fakes{}
-	var err error
-	if fk.entra, err = fakeentra.Start(); err != nil {
-		return nil, fmt.Errorf("start fake entra: %w", err)
+	set, err := fakeset.Start(fakeset.Options{TenantID: tenantID, ClientID: clientID,
+		ClientSecret: clientSecret, SCIMToken: scimToken})
+	if err != nil {
+		return nil, err
 	}
-	fk.entra.AddClient(tenantID, clientID, clientSecret)
-	if fk.graph, err = fakegraph.Start(fakegraph.Options{Authorize: fk.entra.ValidToken}); err != nil {
-		fk.close()
-		return nil, fmt.Errorf("start fake graph: %w", err)
-	}
-	if fk.scim, err = fakescim.Start(fakescim.Options{Token: scimToken}); err != nil {
-		fk.close()
-		return nil, fmt.Errorf("start fake scim: %w", err)
-	}
-
-	// Every fake serves net/http/httptest's certificate, so one file
-	// trusts them all.
+	fk := &fakes{Set: set}
 	fk.certFile = filepath.Join(dir, "fakes.pem")
-	if err := os.WriteFile(fk.certFile, fk.entra.CertificatePEM(), 0o600); err != nil {
+	if err := fk.WriteCertificates(fk.certFile); err != nil {
 		fk.close()
-		return nil, fmt.Errorf("write the fakes' certificate: %w", err)
+		return nil, err
 	}
 	for i := range users {
 		id := fmt.Sprintf("b0000000-0000-4000-8000-%012d", i)
 		upn := userPrincipalName(i, false)
-		fk.graph.PutUser(fakegraph.User{ID: id, UserPrincipalName: upn, Mail: upn, AccountEnabled: true})
-		rec := fk.scim.AddUser(scim.User{ExternalID: id, UserName: upn,
+		fk.Graph.PutUser(fakegraph.User{ID: id, UserPrincipalName: upn, Mail: upn, AccountEnabled: true})
+		rec := fk.SCIM.AddUser(scim.User{ExternalID: id, UserName: upn,
 			Emails: []scim.Email{{Value: upn, Type: "work", Primary: true}}})
 		fk.ids = append(fk.ids, id)
 		fk.scimIDs = append(fk.scimIDs, rec.ID)
@@ -87,17 +72,17 @@ func userPrincipalName(i int, renamed bool) string {
 // matches the bridge's bulk rounds.
 func (fk *fakes) latestDeltaLink(ctx context.Context) (string, error) {
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(fk.entra.CertificatePEM()) {
+	if !pool.AppendCertsFromPEM(fk.Entra.CertificatePEM()) {
 		return "", errors.New("no certificate in the fake Entra's PEM")
 	}
 	transport := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
 	defer transport.CloseIdleConnections()
 	client, err := graph.New(graph.Config{
-		BaseURL:       fk.graph.BaseURL(),
+		BaseURL:       fk.Graph.BaseURL(),
 		TenantID:      tenantID,
 		ClientID:      clientID,
 		ClientSecret:  clientSecret,
-		AuthorityHost: fk.entra.AuthorityHost(),
+		AuthorityHost: fk.Entra.AuthorityHost(),
 		HTTPClient:    &http.Client{Transport: transport},
 	})
 	if err != nil {
@@ -107,13 +92,5 @@ func (fk *fakes) latestDeltaLink(ctx context.Context) (string, error) {
 }
 
 func (fk *fakes) close() {
-	if fk.scim != nil {
-		fk.scim.Close()
-	}
-	if fk.graph != nil {
-		fk.graph.Close()
-	}
-	if fk.entra != nil {
-		fk.entra.Close()
-	}
+	fk.Set.Close()
 }

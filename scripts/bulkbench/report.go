@@ -13,14 +13,14 @@ type graphCounts struct {
 }
 
 func countGraph(fk *fakes) graphCounts {
-	delta := fk.graph.Requests("/v1.0/users/delta")
+	delta := fk.Graph.Requests("/v1.0/users/delta")
 	return graphCounts{
-		total:      fk.graph.TotalRequests(),
-		userGets:   fk.graph.Requests("/v1.0/users/") - delta,
-		batches:    fk.graph.Requests("/v1.0/$batch"),
-		batchItems: fk.graph.BatchItems("/v1.0/users/"),
+		total:      fk.Graph.TotalRequests(),
+		userGets:   fk.Graph.Requests("/v1.0/users/") - delta,
+		batches:    fk.Graph.Requests("/v1.0/$batch"),
+		batchItems: fk.Graph.BatchItems("/v1.0/users/"),
 		delta:      delta,
-		throttled:  fk.graph.Throttled(),
+		throttled:  fk.Graph.Throttled(),
 	}
 }
 

@@ -69,7 +69,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		return err
 	}
 	renamed := renameUsers(fk, o.users, o.renamed)
-	fk.graph.SetThrottle(o.graphUnits)
+	fk.Graph.SetThrottle(o.graphUnits)
 
 	memoryBefore, err := usedMemory(ctx, rdb)
 	if err != nil {
@@ -117,7 +117,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		postRetries:   ld.retries.Load(),
 		graph:         countGraph(fk).minus(before),
 		patches:       countPatches(fk),
-		scimRequests:  len(fk.scim.Requests()),
+		scimRequests:  len(fk.SCIM.Requests()),
 		renamed:       len(renamed),
 		renameLag:     max(0, renamesDone.Sub(last)),
 		memoryBefore:  memoryBefore,
@@ -186,9 +186,9 @@ func renameUsers(fk *fakes, users, n int) []int {
 	for k := range n {
 		i := k * (users / n)
 		upn := userPrincipalName(i, true)
-		u, _ := fk.graph.User(fk.ids[i])
+		u, _ := fk.Graph.User(fk.ids[i])
 		u.UserPrincipalName, u.Mail = upn, upn
-		fk.graph.PutUser(u)
+		fk.Graph.PutUser(u)
 		renamed = append(renamed, i)
 	}
 	return renamed
@@ -201,7 +201,7 @@ func waitRenames(ctx context.Context, fk *fakes, renamed []int) (time.Time, erro
 	for {
 		var still []int
 		for _, i := range pending {
-			if u, _ := fk.scim.User(fk.scimIDs[i]); u.UserName != userPrincipalName(i, true) {
+			if u, _ := fk.SCIM.User(fk.scimIDs[i]); u.UserName != userPrincipalName(i, true) {
 				still = append(still, i)
 			}
 		}
@@ -282,7 +282,7 @@ func prefixMemory(ctx context.Context, rdb *redis.Client, prefix string) (keyMem
 
 func countPatches(fk *fakes) int {
 	n := 0
-	for _, r := range fk.scim.Requests() {
+	for _, r := range fk.SCIM.Requests() {
 		if r.Method == http.MethodPatch {
 			n++
 		}

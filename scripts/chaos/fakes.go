@@ -9,13 +9,12 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 
-	"github.com/entrabridge/entrabridge/internal/fake/fakeentra"
 	"github.com/entrabridge/entrabridge/internal/fake/fakegraph"
 	"github.com/entrabridge/entrabridge/internal/fake/fakescim"
+	"github.com/entrabridge/entrabridge/internal/fake/fakeset"
 	"github.com/entrabridge/entrabridge/internal/scim"
 )
 
@@ -31,9 +30,7 @@ const (
 // fakes are the in-process Entra, Graph and Atlassian SCIM, with a gate in
 // front of SCIM that can respond 503 for a while.
 type fakes struct {
-	entra    *fakeentra.Server
-	graph    *fakegraph.Server
-	scim     *fakescim.Server
+	*fakeset.Set
 	gate     *scimGate
 	certFile string
 	users    []chaosUser
@@ -48,31 +45,21 @@ type chaosUser struct {
 // startFakes starts the fakes and creates users users in Graph and SCIM,
 // linked by externalId as Entra provisioning links them.
 func startFakes(dir string, users int) (*fakes, error) {
-	fk := &fakes{}
-	var err error
-	if fk.entra, err = fakeentra.Start(); err != nil {
-		return nil, fmt.Errorf("start fake entra: %w", err)
+	set, err := fakeset.Start(fakeset.Options{TenantID: tenantID, ClientID: clientID,
+		ClientSecret: clientSecret, SCIMToken: scimToken})
+	if err != nil {
+		return nil, err
 	}
-	fk.entra.AddClient(tenantID, clientID, clientSecret)
-	if fk.graph, err = fakegraph.Start(fakegraph.Options{Authorize: fk.entra.ValidToken}); err != nil {
-		fk.close()
-		return nil, fmt.Errorf("start fake graph: %w", err)
-	}
-	if fk.scim, err = fakescim.Start(fakescim.Options{Token: scimToken}); err != nil {
-		fk.close()
-		return nil, fmt.Errorf("start fake scim: %w", err)
-	}
-	if fk.gate, err = startGate(fk.scim); err != nil {
+	fk := &fakes{Set: set}
+	if fk.gate, err = startGate(fk.SCIM); err != nil {
 		fk.close()
 		return nil, err
 	}
 
-	// Every fake serves net/http/httptest's certificate, so trusting one
-	// fake's certificate trusts them all.
 	fk.certFile = filepath.Join(dir, "fakes.pem")
-	if err := os.WriteFile(fk.certFile, fk.entra.CertificatePEM(), 0o600); err != nil {
+	if err := fk.WriteCertificates(fk.certFile); err != nil {
 		fk.close()
-		return nil, fmt.Errorf("write the fakes' certificate: %w", err)
+		return nil, err
 	}
 	for i := range users {
 		fk.users = append(fk.users, fk.seed(i))
@@ -85,8 +72,8 @@ func startFakes(dir string, users int) (*fakes, error) {
 func (fk *fakes) seed(i int) chaosUser {
 	id := fmt.Sprintf("c4a05000-0000-4000-8000-%012d", i)
 	upn, mail := userNames(i, 0)
-	fk.graph.PutUser(fakegraph.User{ID: id, UserPrincipalName: upn, Mail: mail, AccountEnabled: true})
-	rec := fk.scim.AddUser(scim.User{ExternalID: id, UserName: upn,
+	fk.Graph.PutUser(fakegraph.User{ID: id, UserPrincipalName: upn, Mail: mail, AccountEnabled: true})
+	rec := fk.SCIM.AddUser(scim.User{ExternalID: id, UserName: upn,
 		Emails: []scim.Email{{Value: upn, Type: "work", Primary: true}}})
 	return chaosUser{id: id, scimID: rec.ID}
 }
@@ -107,15 +94,7 @@ func (fk *fakes) close() {
 	if fk.gate != nil {
 		fk.gate.close()
 	}
-	if fk.scim != nil {
-		fk.scim.Close()
-	}
-	if fk.graph != nil {
-		fk.graph.Close()
-	}
-	if fk.entra != nil {
-		fk.entra.Close()
-	}
+	fk.Set.Close()
 }
 
 // scimGate is an HTTPS reverse proxy in front of the fake SCIM that

@@ -28,7 +28,7 @@ func schedule(fk *fakes, bridges []*bridgeProcess, redis *redisHandle, duration 
 				window, fk.gate.rejected.Load())
 		}},
 		{at: 0.35, name: "SCIM 429 with Retry-After: 3 (3 responses)", apply: func(context.Context, *eventLog) {
-			fk.scim.FailNext(3, http.StatusTooManyRequests, http.Header{"Retry-After": {"3"}}, nil)
+			fk.SCIM.FailNext(3, http.StatusTooManyRequests, http.Header{"Retry-After": {"3"}}, nil)
 		}},
 		{at: 0.50, name: "SIGKILL " + bridges[0].name, apply: func(ctx context.Context, events *eventLog) {
 			bridges[0].kill()

@@ -55,7 +55,7 @@ type loadUser struct {
 }
 
 func newLoad(fk *fakes, bases []string, rate float64) *load {
-	ld := &load{graph: fk.graph, bases: bases, rate: rate, client: &http.Client{Timeout: 10 * time.Second}}
+	ld := &load{graph: fk.Graph, bases: bases, rate: rate, client: &http.Client{Timeout: 10 * time.Second}}
 	for i, u := range fk.users {
 		ld.users = append(ld.users, &loadUser{index: i, id: u.id})
 	}

@@ -71,10 +71,10 @@ func collect(ctx context.Context, ld *load, fk *fakes, store *redisstore.Store,
 	r := report{
 		sent: ld.sent.Load(), accepted: ld.accepted.Load(), serverErrors: ld.serverError.Load(),
 		connErrors: ld.connError.Load(), otherStatus: ld.otherStatus.Load(), renames: ld.renames.Load(),
-		users: len(fk.users), overlaps: fk.scim.Overlaps(), gateRejected: int(fk.gate.rejected.Load()),
+		users: len(fk.users), overlaps: fk.SCIM.Overlaps(), gateRejected: int(fk.gate.rejected.Load()),
 		deadLetters: map[string]int{}, drained: drained,
 	}
-	for _, req := range fk.scim.Requests() {
+	for _, req := range fk.SCIM.Requests() {
 		if req.Method == http.MethodPatch {
 			r.patches++
 		}
@@ -117,11 +117,11 @@ func collect(ctx context.Context, ld *load, fk *fakes, store *redisstore.Store,
 // converged reports whether the user's SCIM record holds Graph's current
 // userPrincipalName and email (mail, or the UPN without a mailbox).
 func (fk *fakes) converged(u chaosUser) bool {
-	g, ok := fk.graph.User(u.id)
+	g, ok := fk.Graph.User(u.id)
 	if !ok {
 		return false
 	}
-	rec, ok := fk.scim.User(u.scimID)
+	rec, ok := fk.SCIM.User(u.scimID)
 	if !ok {
 		return false
 	}

@@ -50,7 +50,7 @@ func run(ctx context.Context, o options, out io.Writer) (err error) {
 		return err
 	}
 	defer fk.close()
-	fk.scim.SetLatency(o.scimLatency)
+	fk.SCIM.SetLatency(o.scimLatency)
 
 	prefix := "chaos-" + randomHex(6)
 	store, err := redisstore.Open(ctx, redis.url, redisstore.Options{Prefix: prefix})
