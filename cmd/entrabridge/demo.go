@@ -58,7 +58,7 @@ type demoUser struct {
 	id     string
 	before fakegraph.User
 	after  fakegraph.User
-	// patched tells whether the bridge must send a PATCH.
+	// patched is whether the bridge must send a PATCH.
 	patched bool
 	// removed deletes the user from Graph instead of changing it.
 	removed bool

@@ -142,7 +142,7 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// start runs `entrabridge serve` and waits until it answers /healthz.
+// start runs `entrabridge serve` and waits until /healthz responds 200.
 func (b *process) start() {
 	b.t.Helper()
 	b.cmd = exec.Command(binary, "serve")

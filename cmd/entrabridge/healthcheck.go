@@ -28,7 +28,7 @@ func (c *cli) healthcheckCommand() *cobra.Command {
 			}
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
-				return fmt.Errorf("health check failed: %s answered %d", target, resp.StatusCode)
+				return fmt.Errorf("health check failed: %s returned %d", target, resp.StatusCode)
 			}
 			return nil
 		},
