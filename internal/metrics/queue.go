@@ -61,7 +61,7 @@ func (m *Metrics) registerQueue() {
 		deadLetters: prometheus.NewDesc(namespace+"_dead_letters",
 			"Dead letters waiting for an operator.", nil, nil),
 		inboxBacklog: prometheus.NewDesc(namespace+"_inbox_backlog",
-			"Accepted change notifications the scheduler has not yet processed.", nil, nil),
+			"Inbox entries (accepted webhook requests) the scheduler has not yet processed.", nil, nil),
 		lifecycleBacklog: prometheus.NewDesc(namespace+"_lifecycle_backlog",
 			"Accepted lifecycle notifications not yet acknowledged.", nil, nil),
 		readTimeout: queueReadTimeout,

@@ -38,7 +38,7 @@ func TestWatchQueueExportsDepths(t *testing.T) {
 # HELP entrabridge_dead_letters Dead letters waiting for an operator.
 # TYPE entrabridge_dead_letters gauge
 entrabridge_dead_letters 1
-# HELP entrabridge_inbox_backlog Accepted change notifications the scheduler has not yet processed.
+# HELP entrabridge_inbox_backlog Inbox entries (accepted webhook requests) the scheduler has not yet processed.
 # TYPE entrabridge_inbox_backlog gauge
 entrabridge_inbox_backlog 12
 # HELP entrabridge_lifecycle_backlog Accepted lifecycle notifications not yet acknowledged.
@@ -170,6 +170,7 @@ func TestWatchQueueWithStore(t *testing.T) {
 	lifecycles := []bridge.Lifecycle{
 		{SubscriptionID: "sub-1", Event: "reauthorizationRequired", ReceivedAt: now},
 	}
+	// The two changes of one request make one inbox entry.
 	if err := store.Enqueue(ctx, changes, lifecycles); err != nil {
 		t.Fatalf("Enqueue: %v", err)
 	}
@@ -178,9 +179,9 @@ func TestWatchQueueWithStore(t *testing.T) {
 	m.WatchQueue(store.Depths)
 
 	want := `
-# HELP entrabridge_inbox_backlog Accepted change notifications the scheduler has not yet processed.
+# HELP entrabridge_inbox_backlog Inbox entries (accepted webhook requests) the scheduler has not yet processed.
 # TYPE entrabridge_inbox_backlog gauge
-entrabridge_inbox_backlog 2
+entrabridge_inbox_backlog 1
 # HELP entrabridge_lifecycle_backlog Accepted lifecycle notifications not yet acknowledged.
 # TYPE entrabridge_lifecycle_backlog gauge
 entrabridge_lifecycle_backlog 1

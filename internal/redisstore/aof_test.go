@@ -104,14 +104,16 @@ func TestAcknowledgedSurvivesKill(t *testing.T) {
 	if err != nil {
 		t.Fatalf("inbox length: %v", err)
 	}
-	if n != batches*perBatch {
-		t.Errorf("got %d inbox entries after restart, want %d", n, batches*perBatch)
+	// Each Enqueue call is one inbox entry with perBatch users, and the
+	// 10 entries scheduled made 10*perBatch users scheduled.
+	if n != batches {
+		t.Errorf("got %d inbox entries after restart, want %d", n, batches)
 	}
 	d, err := s.Depths(ctx)
 	if err != nil {
 		t.Fatalf("Depths: %v", err)
 	}
-	want := redisstore.Depths{Scheduled: 10, InboxPending: batches*perBatch - 10}
+	want := redisstore.Depths{Scheduled: 10 * perBatch, InboxPending: batches - 10}
 	if d != want {
 		t.Errorf("depths after restart: got %+v, want %+v", d, want)
 	}

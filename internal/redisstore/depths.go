@@ -22,8 +22,9 @@ type Depths struct {
 	Retrying int64
 	// Dead counts dead letters.
 	Dead int64
-	// InboxPending counts inbox entries the scheduler has not yet
-	// processed: not yet delivered plus delivered but unacknowledged.
+	// InboxPending counts inbox entries (webhook requests, not items) the
+	// scheduler has not yet processed: not yet delivered plus delivered
+	// but unacknowledged.
 	InboxPending int64
 	// LifecyclePending counts lifecycle entries the subscription role has
 	// not yet acknowledged, in the same way.

@@ -11,9 +11,10 @@
 // hash tag, so every key of one prefix lives in one slot and any script
 // may touch any of them.
 //
-//   - inbox (stream): accepted change notifications, one entry per item
-//     Graph sent. The receiver appends with Enqueue; the consumer group
-//     "scheduler" reads them. TrimInbox drops processed entries older than
+//   - inbox (stream): accepted change notifications, one entry per
+//     webhook request (per received time) with the users of its items and
+//     the received time. The receiver appends with Enqueue; the consumer
+//     group "scheduler" reads them. TrimInbox drops processed entries older than
 //     InboxRetention, so ReplayInbox has history; unprocessed entries stay.
 //   - lifecycle (stream): accepted lifecycle notifications, read by the
 //     consumer group "subscription".
@@ -39,12 +40,13 @@
 //
 // # Life of a notification
 //
-// Enqueue appends to the inbox in MULTI/EXEC and returns only after Redis
-// acknowledged, so an accepted notification is durable as far as Redis is
-// (see its appendfsync setting). Schedule reads it through the consumer
-// group and, in one script, makes the user due at now+debounce (ZADD NX:
-// a burst of notifications coalesces into one sync and never pushes it
-// later) and acknowledges the entry. Claim moves due users into leases;
+// Enqueue appends to the inbox in one XADD (in MULTI/EXEC when a request
+// also holds lifecycle items) and returns only after Redis acknowledged,
+// so an accepted notification is durable as far as Redis is (see its
+// appendfsync setting). Schedule reads the entry through the consumer
+// group and, in one script, makes each of its users due at now+debounce
+// (ZADD NX: a burst of notifications coalesces into one sync and never
+// pushes it later) and acknowledges the entry. Claim moves due users into leases;
 // Complete, Retry or DeadLetter release the lease. ReclaimExpired returns
 // users whose worker died to the due set.
 //

@@ -3,62 +3,127 @@ package redisstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/entrabridge/entrabridge/internal/bridge"
 	"github.com/redis/go-redis/v9"
 )
 
+// maxUsersPerEntry bounds the users of one inbox entry, so that one
+// scheduling script never handles an unbounded list. A 1 MiB webhook body
+// contains about 1,800 items of 580 bytes, and a delta round may enqueue
+// tens of thousands of changes.
+const maxUsersPerEntry = 1000
+
+// usersSeparator joins the user IDs of one inbox entry. User IDs are Entra
+// object IDs (GUIDs) without commas, and Enqueue rejects any other ID.
+const usersSeparator = ","
+
 // Enqueue appends change and lifecycle notifications to the inbox and
-// lifecycle streams in one MULTI/EXEC transaction. It returns nil only
-// after Redis acknowledged every XADD, so a receiver may answer Graph with
-// 202 once it returns. Empty slices are allowed.
+// lifecycle streams. It returns nil only after Redis acknowledged every
+// write, so a receiver may respond 202 to Graph once it returns, and it
+// stores everything or nothing. Empty slices are allowed.
+//
+// Changes received at the same time share one inbox entry (up to
+// maxUsersPerEntry users), because the scheduler needs only the user and
+// the received time: one webhook request becomes one XADD. When more
+// than one write is needed they run in one MULTI/EXEC transaction.
 func (s *Store) Enqueue(ctx context.Context, changes []bridge.Change, lifecycles []bridge.Lifecycle) error {
 	if len(changes) == 0 && len(lifecycles) == 0 {
 		return nil
 	}
 	now := time.Now()
-	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, c := range changes {
-			// No MAXLEN here: a cap would drop notifications the scheduler
-			// has not read yet. TrimInbox trims only processed entries.
-			p.XAdd(ctx, &redis.XAddArgs{
-				Stream: s.keys.inbox,
-				Values: changeFields(c, now),
-			})
+	adds, err := s.inboxAdds(changes, now)
+	if err != nil {
+		return err
+	}
+	for _, l := range lifecycles {
+		adds = append(adds, &redis.XAddArgs{
+			Stream: s.keys.lifecycle,
+			MaxLen: lifecycleMaxLen,
+			Approx: true,
+			Values: lifecycleFields(l, now),
+		})
+	}
+
+	if len(adds) == 1 {
+		// One command is atomic on its own, so MULTI and EXEC would
+		// only add two commands for Redis to run.
+		if err := s.rdb.XAdd(ctx, adds[0]).Err(); err != nil {
+			return enqueueError(changes, lifecycles, err)
 		}
-		for _, l := range lifecycles {
-			p.XAdd(ctx, &redis.XAddArgs{
-				Stream: s.keys.lifecycle,
-				MaxLen: lifecycleMaxLen,
-				Approx: true,
-				Values: lifecycleFields(l, now),
-			})
+		return nil
+	}
+	cmds, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for _, a := range adds {
+			p.XAdd(ctx, a)
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("redisstore: enqueue %d changes and %d lifecycle notifications: %w",
-			len(changes), len(lifecycles), err)
-	}
-	for _, cmd := range cmds {
-		if err := cmd.Err(); err != nil {
-			return fmt.Errorf("redisstore: enqueue: %w", err)
+	if err == nil {
+		for _, cmd := range cmds {
+			if err = cmd.Err(); err != nil {
+				break
+			}
 		}
+	}
+	if err != nil {
+		return enqueueError(changes, lifecycles, err)
 	}
 	return nil
 }
 
-func changeFields(c bridge.Change, now time.Time) []string {
-	return []string{
-		"user", userKey(c.UserID),
-		"type", c.ChangeType,
-		"sub", c.SubscriptionID,
-		"tenant", c.TenantID,
-		"seq", c.SequenceNumber,
-		"event_time", c.EventTime,
-		"received", millis(orNow(c.ReceivedAt, now)),
+func enqueueError(changes []bridge.Change, lifecycles []bridge.Lifecycle, err error) error {
+	return fmt.Errorf("redisstore: enqueue %d changes and %d lifecycle notifications: %w",
+		len(changes), len(lifecycles), err)
+}
+
+// inboxAdds groups consecutive changes with the same received time into
+// inbox entries of at most maxUsersPerEntry users. An entry's fields are
+// "users" (user keys joined by usersSeparator, in order, repeats kept) and
+// "received" (unix ms).
+//
+// No MAXLEN on these XADDs: a cap would drop notifications the scheduler
+// has not read yet. TrimInbox trims only processed entries.
+func (s *Store) inboxAdds(changes []bridge.Change, now time.Time) ([]*redis.XAddArgs, error) {
+	var adds []*redis.XAddArgs
+	for start := 0; start < len(changes); {
+		received := orNow(changes[start].ReceivedAt, now).UnixMilli()
+		var users strings.Builder
+		end := start
+		for end < len(changes) && end-start < maxUsersPerEntry &&
+			orNow(changes[end].ReceivedAt, now).UnixMilli() == received {
+			user := userKey(changes[end].UserID)
+			if user == "" || strings.Contains(user, usersSeparator) {
+				return nil, fmt.Errorf("redisstore: enqueue: user ID %.80q is empty or contains %q",
+					changes[end].UserID, usersSeparator)
+			}
+			if end > start {
+				users.WriteString(usersSeparator)
+			}
+			users.WriteString(user)
+			end++
+		}
+		adds = append(adds, &redis.XAddArgs{
+			Stream: s.keys.inbox,
+			Values: []string{"users", users.String(), "received", millis(time.UnixMilli(received))},
+		})
+		start = end
 	}
+	return adds, nil
+}
+
+// entryUsers returns the users of an inbox entry: the "users" field, or
+// the single "user" field of entries written by earlier versions.
+func entryUsers(values map[string]any) []string {
+	if users := field(values, "users"); users != "" {
+		return strings.Split(users, usersSeparator)
+	}
+	if user := field(values, "user"); user != "" {
+		return []string{user}
+	}
+	return nil
 }
 
 func lifecycleFields(l bridge.Lifecycle, now time.Time) []string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -47,6 +48,94 @@ func TestEnqueueStoresFields(t *testing.T) {
 	}
 	if entries[0].Lifecycle != lc {
 		t.Errorf("lifecycle entry: got %+v, want %+v", entries[0].Lifecycle, lc)
+	}
+}
+
+// TestEnqueueEntries checks how changes are grouped into inbox entries and
+// that Schedule makes every user of every entry due.
+func TestEnqueueEntries(t *testing.T) {
+	t1 := time.UnixMilli(time.Now().UnixMilli())
+	t2 := t1.Add(time.Second)
+	at := func(n int, received time.Time) []bridge.Change {
+		changes := make([]bridge.Change, n)
+		for i := range changes {
+			changes[i] = change(fmt.Sprintf("u%d-%d", received.UnixMilli(), i))
+			changes[i].ReceivedAt = received
+		}
+		return changes
+	}
+	tests := []struct {
+		name        string
+		changes     []bridge.Change
+		wantEntries int64
+	}{
+		{"one request of 20 items", at(20, t1), 1},
+		{"two received times", append(at(3, t1), at(2, t2)...), 2},
+		{"more users than one entry holds", at(2*redisstore.MaxUsersPerEntry+1, t1), 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := redistest.NewStore(t)
+			ctx := testContext(t)
+			if err := s.Enqueue(ctx, tt.changes, nil); err != nil {
+				t.Fatalf("Enqueue: %v", err)
+			}
+			n, err := redisstore.InboxLen(ctx, s)
+			if err != nil {
+				t.Fatalf("inbox length: %v", err)
+			}
+			if n != tt.wantEntries {
+				t.Errorf("got %d inbox entries, want %d", n, tt.wantEntries)
+			}
+
+			if got := schedule(t, s, 0); got != int(tt.wantEntries) {
+				t.Errorf("Schedule processed %d entries, want %d", got, tt.wantEntries)
+			}
+			d, err := s.Depths(ctx)
+			if err != nil {
+				t.Fatalf("Depths: %v", err)
+			}
+			if d.Due != int64(len(tt.changes)) || d.InboxPending != 0 {
+				t.Errorf("got %d due and %d pending, want %d due and 0 pending",
+					d.Due, d.InboxPending, len(tt.changes))
+			}
+			for _, c := range []bridge.Change{tt.changes[0], tt.changes[len(tt.changes)-1]} {
+				if got := userState(t, s, c.UserID).NotifiedAt; !got.Equal(c.ReceivedAt) {
+					t.Errorf("%s notified at %v, want its ReceivedAt %v", c.UserID, got, c.ReceivedAt)
+				}
+			}
+		})
+	}
+}
+
+func TestEnqueueRejectsUnsafeUserID(t *testing.T) {
+	s := redistest.NewStore(t)
+	ctx := testContext(t)
+	for _, id := range []string{"", "u1,u2"} {
+		changes := []bridge.Change{change("u0"), change(id)}
+		if err := s.Enqueue(ctx, changes, nil); err == nil {
+			t.Errorf("Enqueue of user ID %q: got nil error, want one", id)
+		}
+	}
+	if n, err := redisstore.InboxLen(ctx, s); err != nil || n != 0 {
+		t.Errorf("got %d inbox entries (err %v), want 0", n, err)
+	}
+}
+
+// TestScheduleSingleUserEntries checks that entries in the format with one
+// "user" field, which older versions wrote, are still scheduled.
+func TestScheduleSingleUserEntries(t *testing.T) {
+	s := redistest.NewStore(t)
+	ctx := testContext(t)
+	at := time.UnixMilli(time.Now().Add(-time.Minute).UnixMilli())
+	if err := redisstore.AddInboxEntryAt(ctx, s, at, "old-format"); err != nil {
+		t.Fatalf("add entry: %v", err)
+	}
+	if got := schedule(t, s, 0); got != 1 {
+		t.Fatalf("Schedule processed %d entries, want 1", got)
+	}
+	if got := userState(t, s, "old-format").NotifiedAt; !got.Equal(at) {
+		t.Errorf("notified at %v, want %v", got, at)
 	}
 }
 
@@ -99,7 +188,7 @@ func TestEnqueueAllOrNothing(t *testing.T) {
 		wantLen int64
 	}{
 		{"connection cut before EXEC", true, true, 0},
-		{"connection intact", false, false, 3},
+		{"connection intact", false, false, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,3 +37,6 @@ func InboxLen(ctx context.Context, s *Store) (int64, error) {
 
 // Client returns the store's Redis client.
 func Client(s *Store) redis.UniversalClient { return s.rdb }
+
+// MaxUsersPerEntry is the most users one inbox entry holds.
+const MaxUsersPerEntry = maxUsersPerEntry

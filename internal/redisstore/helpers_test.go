@@ -30,14 +30,14 @@ func change(user string) bridge.Change {
 	}
 }
 
+// enqueue enqueues one change per user, each in its own Enqueue call as
+// separate webhook requests would, so each makes one inbox entry.
 func enqueue(t *testing.T, s *redisstore.Store, users ...string) {
 	t.Helper()
-	changes := make([]bridge.Change, len(users))
-	for i, u := range users {
-		changes[i] = change(u)
-	}
-	if err := s.Enqueue(testContext(t), changes, nil); err != nil {
-		t.Fatalf("Enqueue: %v", err)
+	for _, u := range users {
+		if err := s.Enqueue(testContext(t), []bridge.Change{change(u)}, nil); err != nil {
+			t.Fatalf("Enqueue: %v", err)
+		}
 	}
 }
 

@@ -15,7 +15,8 @@ const (
 
 // ReplayInbox makes every distinct user of the inbox entries received at
 // or after since (zero means all) due now, or dirty when leased, and
-// returns how many entries it read and how many users it moved.
+// returns how many notifications those entries held and how many users it
+// moved.
 // "Received" is the time in the entry ID, when Redis accepted the entry.
 // Only entries still in the inbox count, and TrimInbox removes those older
 // than the retention.
@@ -47,7 +48,8 @@ func (s *Store) ReplayInbox(ctx context.Context, since time.Time) (int, int, err
 }
 
 // inboxUsers returns the distinct users of the inbox entries added at or
-// after since, in order of first appearance, and the number of entries.
+// after since, in order of first appearance, and the number of
+// notifications those entries held.
 func (s *Store) inboxUsers(ctx context.Context, since time.Time) ([]string, int, error) {
 	start := "-"
 	if !since.IsZero() && since.UnixMilli() > 0 {
@@ -62,11 +64,12 @@ func (s *Store) inboxUsers(ctx context.Context, since time.Time) ([]string, int,
 			return nil, entries, fmt.Errorf("redisstore: read inbox from %s: %w", start, err)
 		}
 		for _, m := range msgs {
-			entries++
-			u := field(m.Values, "user")
-			if u != "" && !seen[u] {
-				seen[u] = true
-				users = append(users, u)
+			for _, u := range entryUsers(m.Values) {
+				entries++
+				if !seen[u] {
+					seen[u] = true
+					users = append(users, u)
+				}
 			}
 		}
 		if len(msgs) < replayPage {

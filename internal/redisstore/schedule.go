@@ -12,29 +12,45 @@ import (
 // are none, it reads up to count new entries (100 when count ≤ 0) and
 // waits up to block for them (below 1 ms it does not wait).
 //
-// Each entry makes its user due at now+debounce unless the user is already
-// due (so a burst coalesces into one sync and never delays it), or marks
-// the user dirty when it is leased. The batch is applied and acknowledged
-// in one script.
+// Each user of an entry becomes due at now+debounce unless it is already
+// due (so a burst coalesces into one sync and never delays it), or is
+// marked dirty when it is leased. Whole entries are applied and
+// acknowledged together, in scripts of about scheduleChunk users.
 func (s *Store) Schedule(ctx context.Context, consumer string, debounce time.Duration, count int64, block time.Duration) (int, error) {
 	msgs, err := s.readGroup(ctx, s.keys.inbox, schedulerGroup, consumer, count, block)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
 
-	args := make([]any, 0, 2+3*len(msgs))
-	args = append(args, schedulerGroup, debounce.Milliseconds())
-	for _, m := range msgs {
-		args = append(args, m.ID, field(m.Values, "user"), receivedAt(m.ID, m.Values))
+	done := 0
+	for start := 0; start < len(msgs); {
+		args := []any{schedulerGroup, debounce.Milliseconds()}
+		end, users := start, 0
+		for end < len(msgs) && (end == start || users < scheduleChunk) {
+			m := msgs[end]
+			entry := entryUsers(m.Values)
+			args = append(args, m.ID, receivedAt(m.ID, m.Values), len(entry))
+			for _, u := range entry {
+				args = append(args, u)
+			}
+			users += len(entry)
+			end++
+		}
+		k := s.keys
+		n, err := scheduleScript.Run(ctx, s.rdb,
+			[]string{k.inbox, k.due, k.leases, k.dirty, k.notified, k.latest}, args...).Int()
+		if err != nil {
+			return done, fmt.Errorf("redisstore: schedule %d inbox entries: %w", end-start, err)
+		}
+		done += n
+		start = end
 	}
-	k := s.keys
-	n, err := scheduleScript.Run(ctx, s.rdb,
-		[]string{k.inbox, k.due, k.leases, k.dirty, k.notified, k.latest}, args...).Int()
-	if err != nil {
-		return 0, fmt.Errorf("redisstore: schedule %d inbox entries: %w", len(msgs), err)
-	}
-	return n, nil
+	return done, nil
 }
+
+// scheduleChunk is about how many users one scheduling script handles.
+// It bounds how long one script blocks Redis; an entry is never split.
+const scheduleChunk = 1000
 
 // NextDue returns the earliest due time, or false when no user is due.
 func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {

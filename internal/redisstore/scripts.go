@@ -96,19 +96,21 @@ func newScript(body string) *redis.Script { return redis.NewScript(luaPrelude + 
 // push the sync later and coalesces into one sync.
 //
 // KEYS: inbox, due, leases, dirty, notified, latest.
-// ARGV: group, debounce ms, then one triple per entry: entry ID, user ID
-// ("" for an entry without a user, which is only acknowledged), received
-// unix ms.
+// ARGV: group, debounce ms, then per entry: entry ID, received unix ms,
+// the number of users n (0 for an entry without users, which is only
+// acknowledged), then the n user IDs.
 // Returns the number of entries acknowledged.
 var scheduleScript = newScript(`
 local inbox, due, leases, dirty, notified, latest = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local group = ARGV[1]
 local due_at = num(now_ms() + tonumber(ARGV[2]))
 local ids = {}
-for i = 3, #ARGV, 3 do
-  local id, user, received = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+local i = 3
+while i <= #ARGV do
+  local id, received, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   ids[#ids + 1] = id
-  if user ~= '' then
+  for j = i + 3, i + 2 + n do
+    local user = ARGV[j]
     if redis.call('ZSCORE', leases, user) then
       keep_oldest(dirty, user, received)
     else
@@ -117,10 +119,11 @@ for i = 3, #ARGV, 3 do
     end
     keep_newest(latest, user, received)
   end
+  i = i + 3 + n
 end
 -- XACK in chunks: unpack of thousands of values overflows the Lua stack.
-for i = 1, #ids, 500 do
-  redis.call('XACK', inbox, group, unpack(ids, i, math.min(i + 499, #ids)))
+for k = 1, #ids, 500 do
+  redis.call('XACK', inbox, group, unpack(ids, k, math.min(k + 499, #ids)))
 end
 return #ids
 `)
