@@ -67,8 +67,18 @@ func Decode(body []byte) ([]Item, error) {
 		return nil, errors.New(`body is empty, want a JSON object with a "value" array`)
 	}
 
-	// Fast path: a well-formed batch is scanned once. Anything else takes
-	// the slower path below, which names what is wrong.
+	if items, ok := scanBody(trimmed); ok {
+		return items, nil
+	}
+	return decodeStd(trimmed)
+}
+
+// decodeStd decodes a trimmed, non-empty body with encoding/json. It
+// decides every body that scanBody does not accept, and its errors are the
+// ones Decode returns.
+func decodeStd(trimmed []byte) ([]Item, error) {
+	// A well-formed batch takes one json.Unmarshal of the envelope. Anything
+	// else takes the slower path below, which names what is wrong.
 	if trimmed[0] == '{' {
 		var batch struct {
 			Value []json.RawMessage `json:"value"`

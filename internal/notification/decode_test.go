@@ -248,7 +248,17 @@ func FuzzDecode(f *testing.F) {
 }
 
 func BenchmarkDecodeBatch(b *testing.B) {
-	body, err := os.ReadFile("../../testdata/notifications/batch-20-users.json")
+	benchmarkDecode(b, "batch-20-users.json")
+}
+
+func BenchmarkDecodeSingle(b *testing.B) {
+	benchmarkDecode(b, "single-update.json")
+}
+
+// benchmarkDecode decodes one recorded payload per iteration.
+func benchmarkDecode(b *testing.B, name string) {
+	b.Helper()
+	body, err := os.ReadFile("../../testdata/notifications/" + name)
 	if err != nil {
 		b.Fatal(err)
 	}
