@@ -92,8 +92,10 @@ func truncate(s string, maxBytes int) string {
 	return s[:maxBytes] + "..."
 }
 
-// logAccepted logs the queued batch at Info, each lifecycle event at Info
-// and each change at Debug.
+// logAccepted logs each lifecycle event at Info, and each change and the
+// summary of the request at Debug. A line per request at Info would cost
+// a log write for every webhook request, and the metrics already count
+// what was accepted.
 func (h *Handler) logAccepted(c echo.Context, endpoint string, b batch) {
 	ctx := c.Request().Context()
 	requestID := server.RequestID(c)
@@ -112,7 +114,7 @@ func (h *Handler) logAccepted(c echo.Context, endpoint string, b batch) {
 			slog.String("subscription_id", lifecycle.SubscriptionID),
 			slog.String("lifecycle_event", lifecycle.Event))
 	}
-	h.logger.LogAttrs(ctx, slog.LevelInfo, "queued notifications",
+	h.logger.LogAttrs(ctx, slog.LevelDebug, "queued notifications",
 		slog.String("endpoint", endpoint),
 		slog.String("request_id", requestID),
 		slog.Int("items", b.accepted()+len(b.rejections)),

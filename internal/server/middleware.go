@@ -54,12 +54,20 @@ func isUsableRequestID(id string) bool {
 func logAccess(logger *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			start := time.Now()
+			// With Debug off the line is dropped, so the clock is not read.
+			logged := logger.Enabled(c.Request().Context(), slog.LevelDebug)
+			var start time.Time
+			if logged {
+				start = time.Now()
+			}
 
 			// Handling the error here, as Echo's own request logger does,
 			// makes the status final before it is logged.
 			if err := next(c); err != nil {
 				c.Error(err)
+			}
+			if !logged {
+				return nil
 			}
 
 			req := c.Request()
