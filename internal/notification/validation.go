@@ -1,6 +1,7 @@
 package notification
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -71,21 +72,24 @@ func (h *Handler) echoToken(c echo.Context, endpoint, token string) error {
 // rejected with 413 before any of it is decoded.
 func (h *Handler) readBody(c echo.Context) ([]byte, error) {
 	req := c.Request()
-	tooLarge := &server.HTTPError{
-		Status:  http.StatusRequestEntityTooLarge,
-		Message: fmt.Sprintf("request body exceeds %d bytes", h.maxBodyBytes),
-	}
 	if req.ContentLength > h.maxBodyBytes {
-		return nil, tooLarge
+		return nil, bodyTooLarge(h.maxBodyBytes)
 	}
 
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response().Writer, req.Body, h.maxBodyBytes))
+	// Sized from Content-Length, the buffer takes the whole body without
+	// growing, because bytes.Buffer needs bytes.MinRead spare bytes to see
+	// EOF.
+	size := int64(defaultBodyBuffer)
+	if req.ContentLength > 0 {
+		size = req.ContentLength + bytes.MinRead
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err := buf.ReadFrom(http.MaxBytesReader(c.Response().Writer, req.Body, h.maxBodyBytes))
 	var maxBytesErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &maxBytesErr):
 		// The limit hit may be the server's lower one, so report that.
-		tooLarge.Message = fmt.Sprintf("request body exceeds %d bytes", maxBytesErr.Limit)
-		return nil, tooLarge
+		return nil, bodyTooLarge(maxBytesErr.Limit)
 	case err != nil:
 		// The client stopped sending or was too slow: the body is not usable.
 		return nil, &server.HTTPError{
@@ -94,5 +98,17 @@ func (h *Handler) readBody(c echo.Context) ([]byte, error) {
 			Err:     err,
 		}
 	}
-	return body, nil
+	return buf.Bytes(), nil
+}
+
+// defaultBodyBuffer is the starting buffer for a body sent without
+// Content-Length. It holds a single notification (about 600 bytes) and a
+// few more before it grows.
+const defaultBodyBuffer = 4 << 10
+
+func bodyTooLarge(limit int64) *server.HTTPError {
+	return &server.HTTPError{
+		Status:  http.StatusRequestEntityTooLarge,
+		Message: fmt.Sprintf("request body exceeds %d bytes", limit),
+	}
 }
