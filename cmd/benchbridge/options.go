@@ -41,6 +41,7 @@ type options struct {
 	latency     time.Duration
 	timeout     time.Duration
 	maxInFlight int
+	pairs       int
 	profileDir  string
 	keep        bool
 
@@ -75,6 +76,7 @@ func parseOptions(args []string, env map[string]string, stderr io.Writer) (optio
 	fs.DurationVar(&o.latency, "latency", 100*time.Millisecond, "response delay of fake Graph and fake SCIM in the worker phase and the inline baseline")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "request timeout of the load generator; Graph gives up on a webhook after 10s")
 	fs.IntVar(&o.maxInFlight, "max-inflight", 4096, "most requests the open-loop generator keeps open at once")
+	fs.IntVar(&o.pairs, "pairs", 3, "paired saturation rounds of entrabridge and the bare handler per body kind; 0 for none")
 	fs.StringVar(&o.profileDir, "profile-dir", ".", "folder for the CPU profiles of the profile phase")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder with the servers' logs instead of removing it")
 	fs.DurationVar(&o.e2eDuration, "e2e-duration", 30*time.Second, "length of each end-to-end run")
@@ -183,6 +185,9 @@ func (o options) validate() []error {
 	}
 	if o.clients < 1 || o.batchSize < 1 || o.maxInFlight < 1 {
 		errs = append(errs, errors.New("-clients, -batch and -max-inflight must be at least 1"))
+	}
+	if o.pairs < 0 {
+		errs = append(errs, errors.New("-pairs must not be negative"))
 	}
 	if o.e2eRate <= 0 || o.e2eSCIMRate < 0 || o.e2eGraphRate < 0 {
 		errs = append(errs, errors.New("-e2e-rate must be positive, and -e2e-scim-rate and -e2e-graph-rate must not be negative"))

@@ -32,10 +32,7 @@ type profileStep struct {
 func (b *bench) profile(ctx context.Context) (section, error) {
 	clientState := randomSecret()
 	ids := newObjectIDs(ingestUsers)
-	kinds := []struct {
-		name   string
-		bodies [][]byte
-	}{
+	kinds := []bodyKind{
 		{"single", bodyPool(clientState, ids, 1, ingestUsers)},
 		{fmt.Sprintf("batch of %d", b.opts.batchSize), bodyPool(clientState, ids, b.opts.batchSize, 200)},
 	}
