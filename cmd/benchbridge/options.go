@@ -76,7 +76,7 @@ func parseOptions(args []string, env map[string]string, stderr io.Writer) (optio
 	fs.DurationVar(&o.latency, "latency", 100*time.Millisecond, "response delay of fake Graph and fake SCIM in the worker phase and the inline baseline")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "request timeout of the load generator; Graph gives up on a webhook after 10s")
 	fs.IntVar(&o.maxInFlight, "max-inflight", 4096, "most requests the open-loop generator keeps open at once")
-	fs.IntVar(&o.pairs, "pairs", 3, "paired saturation rounds of entrabridge and the bare handler per body kind; 0 for none")
+	fs.IntVar(&o.pairs, "pairs", 5, "paired saturation rounds of entrabridge and the bare handler per body kind; 0 for none")
 	fs.StringVar(&o.profileDir, "profile-dir", ".", "folder for the CPU profiles of the profile phase")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work folder with the servers' logs instead of removing it")
 	fs.DurationVar(&o.e2eDuration, "e2e-duration", 30*time.Second, "length of each end-to-end run")

@@ -24,6 +24,9 @@ func TestParseOptionsDefaults(t *testing.T) {
 		t.Errorf("worker settings: got concurrency %d, SCIM rate %g, Graph rate %g, debounce %s; "+
 			"want entrabridge's defaults 8, 10, 50, 1s", o.workerConcurrency, o.scimRate, o.graphRate, o.debounce)
 	}
+	if o.pairs != 5 {
+		t.Errorf("pairs: got %d, want 5", o.pairs)
+	}
 	if o.redisURL != "redis://127.0.0.1:6379/0" {
 		t.Errorf("redis URL: got %q, want redis://127.0.0.1:6379/0", o.redisURL)
 	}
