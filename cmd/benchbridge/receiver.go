@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -25,19 +26,27 @@ import (
 // serves net/http/pprof.
 const envPprof = "BENCHBRIDGE_PPROF"
 
+// serveGCPercent copies the GC target `entrabridge serve` sets when GOGC
+// is unset (cmd/entrabridge/gc.go).
+const serveGCPercent = 200
+
 // serveReceiver runs the receiver role of `entrabridge serve` re-created
 // from the internal packages, plus net/http/pprof on BENCHBRIDGE_PPROF,
 // so that the receiver can be profiled without changing entrabridge. It
 // reads entrabridge's variables.
 //
 // NOTE: this copies the receiver wiring of cmd/entrabridge/serve.go
-// (store, metrics, server, notification handler, JSON log to stderr). A
+// (GC target, store, metrics, server, notification handler, JSON log to
+// stderr). A
 // change there must be repeated here, or the profiles stop matching the
 // real binary. The profile phase reports both throughputs to show drift.
 func serveReceiver(ctx context.Context, env map[string]string, _ io.Writer) error {
 	cfg, err := config.Load(env)
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if env["GOGC"] == "" {
+		debug.SetGCPercent(serveGCPercent)
 	}
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))

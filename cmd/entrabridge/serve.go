@@ -54,6 +54,7 @@ func (c *cli) serveCommand() *cobra.Command {
 			if dryRun {
 				cfg.Sync.DryRun = true
 			}
+			setServeGCPercent(c.env)
 			return serve(cmd.Context(), app{cfg: cfg, roles: parsed, log: newLogger(cfg, c.stderr)})
 		},
 	}
