@@ -53,7 +53,7 @@ param workerMaxReplicas int = 4
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6'
 
 // Key prefix of the bridge (REDIS_KEY_PREFIX, default "entrabridge"). The
-// KEDA rule names the inbox stream "{<prefix>}:inbox".
+// KEDA rule names the inbox stream "{<prefix>}:inbox:v2".
 var redisKeyPrefix = 'entrabridge'
 
 // TLS port of the Redis database.
@@ -448,8 +448,9 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = {
         rules: [
           {
             // lagCount is the scheduler group's lag (XINFO GROUPS, Redis 7):
-            // notifications no worker has read yet. It grows when
-            // notifications arrive faster than workers take them in, not
+            // inbox entries (one per webhook request) no worker has read
+            // yet. It grows when requests arrive faster than workers take
+            // them in, not
             // while syncs wait in the due set; infra/k8s/base/
             // worker-scaledobject.yaml explains the choice.
             name: 'inbox-stream'
@@ -458,9 +459,9 @@ resource worker 'Microsoft.App/containerApps@2024-03-01' = {
               metadata: {
                 address: redisAddress
                 enableTLS: 'true'
-                stream: '{${redisKeyPrefix}}:inbox'
+                stream: '{${redisKeyPrefix}}:inbox:v2'
                 consumerGroup: 'scheduler'
-                lagCount: '500'
+                lagCount: '50'
                 activationLagCount: '0'
               }
               auth: [

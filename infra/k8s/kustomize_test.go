@@ -241,7 +241,7 @@ func checkStreamTrigger(t *testing.T, objs []object, tr trigger) {
 		t.Errorf("got trigger type %q, want redis-streams", tr.Type)
 	}
 	prefix := setting(t, objs, deployment(t, objs, workerName).container(t), "REDIS_KEY_PREFIX")
-	if want := "{" + prefix + "}:inbox"; tr.Metadata["stream"] != want {
+	if want := "{" + prefix + "}:inbox:v2"; tr.Metadata["stream"] != want {
 		t.Errorf("got stream %q, want %q (REDIS_KEY_PREFIX %q)", tr.Metadata["stream"], want, prefix)
 	}
 	if got := tr.Metadata["consumerGroup"]; got != schedulerGroup {

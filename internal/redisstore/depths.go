@@ -24,7 +24,7 @@ type Depths struct {
 	Dead int64
 	// InboxPending counts inbox entries (webhook requests, not items) the
 	// scheduler has not yet processed: not yet delivered plus delivered
-	// but unacknowledged.
+	// but unacknowledged, in the inbox and the legacy inbox.
 	InboxPending int64
 	// LifecyclePending counts lifecycle entries the subscription role has
 	// not yet acknowledged, in the same way.
@@ -38,8 +38,12 @@ type Depths struct {
 func (s *Store) Depths(ctx context.Context) (Depths, error) {
 	var d Depths
 	var err error
-	if d.InboxPending, err = s.groupBacklog(ctx, s.keys.inbox, schedulerGroup); err != nil {
-		return d, err
+	for _, stream := range []string{s.keys.legacyInbox, s.keys.inbox} {
+		n, err := s.groupBacklog(ctx, stream, schedulerGroup)
+		if err != nil {
+			return d, err
+		}
+		d.InboxPending += n
 	}
 	if d.LifecyclePending, err = s.groupBacklog(ctx, s.keys.lifecycle, subscriptionGroup); err != nil {
 		return d, err

@@ -11,10 +11,12 @@
 // hash tag, so every key of one prefix lives in one slot and any script
 // may touch any of them.
 //
-//   - inbox (stream): accepted change notifications, one entry per
+//   - inbox:v2 (stream): accepted change notifications, one entry per
 //     webhook request (per received time) with the users of its items and
 //     the received time. The receiver appends with Enqueue; the consumer
-//     group "scheduler" reads them. TrimInbox drops processed entries older than
+//     group "scheduler" reads them. inbox is the stream of versions that
+//     wrote one entry per notification; Schedule drains it first and
+//     TrimInbox deletes it once drained. TrimInbox drops processed entries older than
 //     InboxRetention, so ReplayInbox has history; unprocessed entries stay.
 //   - lifecycle (stream): accepted lifecycle notifications, read by the
 //     consumer group "subscription".

@@ -122,20 +122,57 @@ func TestEnqueueRejectsUnsafeUserID(t *testing.T) {
 	}
 }
 
-// TestScheduleSingleUserEntries checks that entries in the format with one
-// "user" field, which older versions wrote, are still scheduled.
-func TestScheduleSingleUserEntries(t *testing.T) {
-	s := redistest.NewStore(t)
+// TestScheduleDrainsLegacyInbox checks that entries an older version wrote
+// to its inbox stream, with one "user" field each, are scheduled, counted,
+// replayed and trimmed, and that the emptied stream is deleted.
+func TestScheduleDrainsLegacyInbox(t *testing.T) {
+	s := redistest.NewStoreWith(t, redisstore.Options{InboxRetention: time.Hour})
 	ctx := testContext(t)
-	at := time.UnixMilli(time.Now().Add(-time.Minute).UnixMilli())
-	if err := redisstore.AddInboxEntryAt(ctx, s, at, "old-format"); err != nil {
-		t.Fatalf("add entry: %v", err)
+	old := time.UnixMilli(time.Now().Add(-3 * time.Hour).UnixMilli())
+	for _, user := range []string{"legacy-1", "legacy-2"} {
+		if err := redisstore.AddLegacyInboxEntryAt(ctx, s, old, user); err != nil {
+			t.Fatalf("add legacy entry: %v", err)
+		}
 	}
-	if got := schedule(t, s, 0); got != 1 {
-		t.Fatalf("Schedule processed %d entries, want 1", got)
+	enqueue(t, s, "current")
+
+	d, err := s.Depths(ctx)
+	if err != nil {
+		t.Fatalf("Depths: %v", err)
 	}
-	if got := userState(t, s, "old-format").NotifiedAt; !got.Equal(at) {
-		t.Errorf("notified at %v, want %v", got, at)
+	if d.InboxPending != 3 {
+		t.Errorf("got %d inbox entries pending, want 3", d.InboxPending)
+	}
+	if err := s.TrimInbox(ctx); err != nil {
+		t.Fatalf("TrimInbox before Schedule: %v", err)
+	}
+	if n, err := redisstore.LegacyInboxLen(ctx, s); err != nil || n != 2 {
+		t.Errorf("legacy inbox before Schedule: got length %d (error %v), want 2", n, err)
+	}
+	if got := schedule(t, s, 0); got != 3 {
+		t.Fatalf("Schedule processed %d entries, want 3", got)
+	}
+	for _, user := range []string{"legacy-1", "legacy-2", "current"} {
+		if userState(t, s, user).DueAt.IsZero() {
+			t.Errorf("%s is not due after Schedule", user)
+		}
+	}
+	if got := userState(t, s, "legacy-1").NotifiedAt; !got.Equal(old) {
+		t.Errorf("legacy-1 notified at %v, want %v", got, old)
+	}
+	entries, users, err := s.ReplayInbox(ctx, time.Time{})
+	if err != nil || entries != 3 || users != 3 {
+		t.Errorf("ReplayInbox: got %d notifications, %d users, error %v; want 3, 3, nil", entries, users, err)
+	}
+
+	if err := s.TrimInbox(ctx); err != nil {
+		t.Fatalf("TrimInbox: %v", err)
+	}
+	if n, err := redisstore.LegacyInboxLen(ctx, s); err != nil || n != -1 {
+		t.Errorf("legacy inbox after trim: got length %d (error %v), want it deleted", n, err)
+	}
+	if n, err := redisstore.InboxLen(ctx, s); err != nil || n != 1 {
+		t.Errorf("inbox after trim: got %d entries (error %v), want 1", n, err)
 	}
 }
 

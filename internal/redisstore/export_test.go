@@ -18,8 +18,28 @@ func AddInboxEntryAt(ctx context.Context, s *Store, at time.Time, user string) e
 	return s.rdb.XAdd(ctx, &redis.XAddArgs{
 		Stream: s.keys.inbox,
 		ID:     strconv.FormatInt(at.UnixMilli(), 10) + "-*",
-		Values: []string{"user", user, "received", millis(at)},
+		Values: []string{"users", user, "received", millis(at)},
 	}).Err()
+}
+
+// AddLegacyInboxEntryAt appends an entry for user with an ID at time at to
+// the legacy inbox, as versions that wrote one entry per notification did.
+func AddLegacyInboxEntryAt(ctx context.Context, s *Store, at time.Time, user string) error {
+	return s.rdb.XAdd(ctx, &redis.XAddArgs{
+		Stream: s.keys.legacyInbox,
+		ID:     strconv.FormatInt(at.UnixMilli(), 10) + "-*",
+		Values: []string{"user", user, "type", "updated", "received", millis(at)},
+	}).Err()
+}
+
+// LegacyInboxLen returns the number of entries in the legacy inbox, and
+// -1 when the stream does not exist.
+func LegacyInboxLen(ctx context.Context, s *Store) (int64, error) {
+	exists, err := s.rdb.Exists(ctx, s.keys.legacyInbox).Result()
+	if err != nil || exists == 0 {
+		return -1, err
+	}
+	return s.rdb.XLen(ctx, s.keys.legacyInbox).Result()
 }
 
 // ReadInboxWithoutAck reads inbox entries through the scheduler group as

@@ -9,8 +9,14 @@ import "strings"
 type keys struct {
 	prefix string
 
-	// inbox is a stream of accepted change notifications.
+	// inbox is a stream of accepted change notifications, one entry per
+	// webhook request.
 	inbox string
+	// legacyInbox is the stream of versions that wrote one entry per
+	// notification with a "user" field. Those versions never read inbox,
+	// because they would drop its entries. Schedule drains legacyInbox, so
+	// entries they write during a rolling upgrade are not lost.
+	legacyInbox string
 	// lifecycle is a stream of accepted lifecycle notifications.
 	lifecycle string
 	// due is a sorted set: user ID → unix ms when its sync becomes due.
@@ -60,7 +66,8 @@ func newKeys(prefix string) keys {
 	k := func(name string) string { return "{" + prefix + "}:" + name }
 	return keys{
 		prefix:       prefix,
-		inbox:        k("inbox"),
+		inbox:        k("inbox:v2"),
+		legacyInbox:  k("inbox"),
 		lifecycle:    k("lifecycle"),
 		due:          k("due"),
 		leases:       k("leases"),

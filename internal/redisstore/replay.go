@@ -51,41 +51,65 @@ func (s *Store) ReplayInbox(ctx context.Context, since time.Time) (int, int, err
 // after since, in order of first appearance, and the number of
 // notifications those entries held.
 func (s *Store) inboxUsers(ctx context.Context, since time.Time) ([]string, int, error) {
+	seen := make(map[string]bool)
+	var users []string
+	entries := 0
+	for _, stream := range []string{s.keys.legacyInbox, s.keys.inbox} {
+		n, err := s.streamUsers(ctx, stream, since, seen, &users)
+		entries += n
+		if err != nil {
+			return nil, entries, err
+		}
+	}
+	return users, entries, nil
+}
+
+// streamUsers appends to users the users of stream's entries added at or
+// after since that are not in seen yet, and returns the number of
+// notifications those entries held.
+func (s *Store) streamUsers(ctx context.Context, stream string, since time.Time, seen map[string]bool, users *[]string) (int, error) {
 	start := "-"
 	if !since.IsZero() && since.UnixMilli() > 0 {
 		start = millis(since) + "-0"
 	}
-	seen := make(map[string]bool)
-	var users []string
 	entries := 0
 	for {
-		msgs, err := s.rdb.XRangeN(ctx, s.keys.inbox, start, "+", replayPage).Result()
+		msgs, err := s.rdb.XRangeN(ctx, stream, start, "+", replayPage).Result()
 		if err != nil {
-			return nil, entries, fmt.Errorf("redisstore: read inbox from %s: %w", start, err)
+			return entries, fmt.Errorf("redisstore: read %s from %s: %w", stream, start, err)
 		}
 		for _, m := range msgs {
 			for _, u := range entryUsers(m.Values) {
 				entries++
 				if !seen[u] {
 					seen[u] = true
-					users = append(users, u)
+					*users = append(*users, u)
 				}
 			}
 		}
 		if len(msgs) < replayPage {
-			return users, entries, nil
+			return entries, nil
 		}
 		start = "(" + msgs[len(msgs)-1].ID
 	}
 }
 
 // TrimInbox removes inbox entries older than the inbox retention, by the
-// Redis server's clock.
+// Redis server's clock, from the inbox and the legacy inbox. It deletes
+// the legacy inbox once every entry in it was scheduled and is older than
+// the retention.
 func (s *Store) TrimInbox(ctx context.Context) error {
-	err := trimInboxScript.Run(ctx, s.rdb, []string{s.keys.inbox},
-		s.opts.InboxRetention.Milliseconds(), schedulerGroup).Err()
+	for _, stream := range []string{s.keys.legacyInbox, s.keys.inbox} {
+		err := trimInboxScript.Run(ctx, s.rdb, []string{stream},
+			s.opts.InboxRetention.Milliseconds(), schedulerGroup).Err()
+		if err != nil {
+			return fmt.Errorf("redisstore: trim %s: %w", stream, err)
+		}
+	}
+	err := deleteDrainedStreamScript.Run(ctx, s.rdb, []string{s.keys.legacyInbox},
+		schedulerGroup, s.opts.InboxRetention.Milliseconds()).Err()
 	if err != nil {
-		return fmt.Errorf("redisstore: trim inbox: %w", err)
+		return fmt.Errorf("redisstore: delete the drained legacy inbox: %w", err)
 	}
 	return nil
 }

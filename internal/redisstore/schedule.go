@@ -16,8 +16,25 @@ import (
 // due (so a burst coalesces into one sync and never delays it), or is
 // marked dirty when it is leased. Whole entries are applied and
 // acknowledged together, in scripts of about scheduleChunk users.
+//
+// While the legacy inbox exists, its entries come first, without waiting.
 func (s *Store) Schedule(ctx context.Context, consumer string, debounce time.Duration, count int64, block time.Duration) (int, error) {
-	msgs, err := s.readGroup(ctx, s.keys.inbox, schedulerGroup, consumer, count, block)
+	legacy, err := s.rdb.Exists(ctx, s.keys.legacyInbox).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redisstore: check the legacy inbox: %w", err)
+	}
+	if legacy > 0 {
+		n, err := s.scheduleStream(ctx, s.keys.legacyInbox, consumer, debounce, count, 0)
+		if err != nil || n > 0 {
+			return n, err
+		}
+	}
+	return s.scheduleStream(ctx, s.keys.inbox, consumer, debounce, count, block)
+}
+
+// scheduleStream runs Schedule on one inbox stream.
+func (s *Store) scheduleStream(ctx context.Context, stream, consumer string, debounce time.Duration, count int64, block time.Duration) (int, error) {
+	msgs, err := s.readGroup(ctx, stream, schedulerGroup, consumer, count, block)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
@@ -38,9 +55,9 @@ func (s *Store) Schedule(ctx context.Context, consumer string, debounce time.Dur
 		}
 		k := s.keys
 		n, err := scheduleScript.Run(ctx, s.rdb,
-			[]string{k.inbox, k.due, k.leases, k.dirty, k.notified, k.latest}, args...).Int()
+			[]string{stream, k.due, k.leases, k.dirty, k.notified, k.latest}, args...).Int()
 		if err != nil {
-			return done, fmt.Errorf("redisstore: schedule %d inbox entries: %w", end-start, err)
+			return done, fmt.Errorf("redisstore: schedule %d entries of %s: %w", end-start, stream, err)
 		}
 		done += n
 		start = end

@@ -404,6 +404,41 @@ end
 return #ARGV
 `)
 
+// deleteDrainedStreamScript deletes a stream, with its consumer groups,
+// once nothing in it is left to process or replay: it has no entry, or
+// the group has read and acknowledged every entry and the newest is older
+// than the retention. Checking and deleting in one script means no entry
+// added in between is lost.
+//
+// KEYS: stream.
+// ARGV: group name, retention ms.
+// Returns 1 when the stream was deleted, otherwise 0.
+var deleteDrainedStreamScript = newScript(`
+local stream, group, retention = KEYS[1], ARGV[1], tonumber(ARGV[2])
+if redis.call('EXISTS', stream) == 0 then
+  return 0
+end
+if redis.call('XLEN', stream) > 0 then
+  local delivered
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+    local name, last
+    for i = 1, #g, 2 do
+      if g[i] == 'name' then name = g[i + 1] end
+      if g[i] == 'last-delivered-id' then last = g[i + 1] end
+    end
+    if name == group then delivered = last end
+  end
+  if not delivered or tonumber(redis.call('XPENDING', stream, group)[1]) > 0 then
+    return 0
+  end
+  local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)[1][1]
+  if newest ~= delivered or tonumber(string.match(newest, '^(%d+)-')) > now_ms() - retention then
+    return 0
+  end
+end
+return redis.call('DEL', stream)
+`)
+
 // trimInboxScript drops inbox entries older than the retention, using the
 // server's clock, but never an entry the scheduler group has not
 // acknowledged: the cut stops at the group's oldest pending entry and at
