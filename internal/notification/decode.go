@@ -57,12 +57,18 @@ func (it Item) LogValue() slog.Value {
 	)
 }
 
+// jsonWhitespace lists the whitespace JSON allows around values (RFC 8259,
+// section 2).
+const jsonWhitespace = " \t\n\r"
+
 // Decode parses a notification body of the form {"value":[...]}. It returns
 // an error only when the body as a whole is unusable: empty, not JSON, not
 // an object, or without a value array. An entry that cannot be decoded
 // becomes an Item with Err set, so the rest of the batch survives.
 func Decode(body []byte) ([]Item, error) {
-	trimmed := bytes.TrimSpace(body)
+	// Only JSON's own whitespace: bytes.TrimSpace would also drop form
+	// feeds and Unicode spaces, which make a body invalid JSON.
+	trimmed := bytes.Trim(body, jsonWhitespace)
 	if len(trimmed) == 0 {
 		return nil, errors.New(`body is empty, want a JSON object with a "value" array`)
 	}

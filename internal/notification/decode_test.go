@@ -28,6 +28,8 @@ func TestDecodeBodyErrors(t *testing.T) {
 		{"not JSON", "value=1", "body is not valid JSON"},
 		{"truncated", `{"value":[{"changeType":"upd`, "body is not valid JSON"},
 		{"trailing data", `{"value":[]} {}`, "body is not valid JSON"},
+		{"form feed before", "\f{\"value\":[]}", "body is not valid JSON"},
+		{"no-break space after", "{\"value\":[]}\u00a0", "body is not valid JSON"},
 		{"array", `[{"changeType":"updated"}]`, `body is a JSON array, want an object with a "value" array`},
 		{"string", `"value"`, "body is a JSON string"},
 		{"no value", `{"values":[]}`, `body has no "value" array`},
@@ -228,6 +230,7 @@ func TestItemLogValueOmitsClientState(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"value":[{"changeType":"updated","resource":"Users/` + testUserID + `"}]}`))
 	f.Add([]byte(`{"value":["x",1,null]}`))
+	f.Add([]byte("\f{\"value\":[]}\u00a0"))
 	f.Add([]byte(`{"value":[{"resourceData":{"sequenceNumber":636784480202455800}}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		items, err := Decode(body)
