@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // pairedRound is one round of back-to-back saturation steps against
@@ -12,6 +13,9 @@ import (
 type pairedRound struct {
 	kind         string
 	bridge, bare float64 // acknowledged requests per second
+	// bridgeCPU and bareCPU are the servers' CPU time per acknowledged
+	// request, or 0 when it could not be read.
+	bridgeCPU, bareCPU time.Duration
 }
 
 func (r pairedRound) ratio() float64 { return r.bridge / max(r.bare, 1e-9) }
@@ -33,11 +37,12 @@ func (b *bench) pairedRounds(ctx context.Context, bridge, bare *serverProcess, k
 			r := pairedRound{kind: kind.name}
 			for _, srv := range order {
 				b.log.Info("ingest paired round", "server", srv.name, "body", kind.name, "round", i+1)
-				rate := b.saturate(ctx, srv, kind.bodies).throughput()
+				res, cores := b.saturate(ctx, srv, kind.bodies)
+				rate, cpu := res.throughput(), cpuPerRequest(cores, res.throughput())
 				if srv == bridge {
-					r.bridge = rate
+					r.bridge, r.bridgeCPU = rate, cpu
 				} else {
-					r.bare = rate
+					r.bare, r.bareCPU = rate, cpu
 				}
 			}
 			rounds = append(rounds, r)
@@ -47,6 +52,15 @@ func (b *bench) pairedRounds(ctx context.Context, bridge, bare *serverProcess, k
 		}
 	}
 	return rounds
+}
+
+// cpuPerRequest converts cores used at perSecond requests per second into
+// CPU time per request.
+func cpuPerRequest(cores, perSecond float64) time.Duration {
+	if cores <= 0 || perSecond <= 0 {
+		return 0
+	}
+	return time.Duration(cores / perSecond * float64(time.Second))
 }
 
 // medianRatios returns the median entrabridge/bare ratio of each kind.
@@ -75,19 +89,27 @@ func pairedReport(o options, rounds []pairedRound) string {
 	fmt.Fprintf(&sb, "Paired saturation rounds (closed loop, %d clients, %s each): entrabridge and "+
 		"the bare handler back to back, the order alternating between rounds. The throughput "+
 		"targets use the median ratio of these rounds.\n\n", o.clients, o.duration)
-	t := table{header: []string{"Body", "Round", "entrabridge", "bare XADD", "a/b"}}
+	t := table{header: []string{"Body", "Round", "entrabridge", "bare XADD", "a/b",
+		"entrabridge CPU per request", "bare CPU per request"}}
 	count := map[string]int{}
 	for _, r := range rounds {
 		count[r.kind]++
 		t.add(r.kind, fmt.Sprint(count[r.kind]), formatRate(r.bridge), formatRate(r.bare),
-			formatRatio(r.bridge, r.bare))
+			formatRatio(r.bridge, r.bare), formatCPU(r.bridgeCPU), formatCPU(r.bareCPU))
 	}
 	medians := medianRatios(rounds)
 	for _, kind := range uniqueKinds(rounds) {
-		t.add(kind, "median", "", "", fmt.Sprintf("%.2f", medians[kind]))
+		t.add(kind, "median", "", "", fmt.Sprintf("%.2f", medians[kind]), "", "")
 	}
 	sb.WriteString(t.markdown())
 	return sb.String()
+}
+
+func formatCPU(d time.Duration) string {
+	if d <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
 }
 
 func uniqueKinds(rounds []pairedRound) []string {

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestMedianRatios(t *testing.T) {
 	rounds := []pairedRound{
@@ -21,5 +24,24 @@ func TestMedianRatios(t *testing.T) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("got medians for %d kinds, want %d", len(got), len(want))
+	}
+}
+
+func TestCPUPerRequest(t *testing.T) {
+	tests := []struct {
+		name             string
+		cores, perSecond float64
+		want             time.Duration
+	}{
+		{"one core at 10,000 per second", 1, 10000, 100 * time.Microsecond},
+		{"unreadable CPU", -1, 10000, 0},
+		{"no requests", 0.5, 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := cpuPerRequest(tt.cores, tt.perSecond); got != tt.want {
+				t.Errorf("cpuPerRequest(%g, %g): got %s, want %s", tt.cores, tt.perSecond, got, tt.want)
+			}
+		})
 	}
 }

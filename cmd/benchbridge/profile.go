@@ -44,7 +44,7 @@ func (b *bench) profile(ctx context.Context) (section, error) {
 	}
 	for i, kind := range kinds {
 		steps[i].kind = kind.name
-		steps[i].binary = b.saturate(ctx, bridge, kind.bodies)
+		steps[i].binary, _ = b.saturate(ctx, bridge, kind.bodies)
 	}
 	bridge.stop()
 
@@ -57,19 +57,23 @@ func (b *bench) profile(ctx context.Context) (section, error) {
 		steps[i].file = filepath.Join(b.opts.profileDir, "receiver-"+strings.ReplaceAll(kind.name, " ", "-")+".pprof")
 		var profiled sync.WaitGroup
 		profiled.Go(func() { steps[i].err = fetchProfile(ctx, pprofAddr, b.opts.duration, steps[i].file) })
-		steps[i].rebuilt = b.saturate(ctx, rebuilt, kind.bodies)
+		steps[i].rebuilt, _ = b.saturate(ctx, rebuilt, kind.bodies)
 		profiled.Wait()
 	}
 	return section{title: "Receiver profile", body: profileReport(b.opts, steps)}, nil
 }
 
-func (b *bench) saturate(ctx context.Context, srv *serverProcess, bodies [][]byte) loadResult {
+// saturate runs one closed-loop saturation step against srv and returns
+// its result and the cores srv used during it.
+func (b *bench) saturate(ctx context.Context, srv *serverProcess, bodies [][]byte) (loadResult, float64) {
 	p := poster{client: newLoadClient(b.opts.clients), url: srv.base + "/webhooks/graph", body: cycle(bodies)}
 	defer p.client.CloseIdleConnections()
-	b.log.Info("profile: saturation", "server", srv.name, "clients", b.opts.clients)
+	b.log.Info("saturation step", "server", srv.name, "clients", b.opts.clients)
+	meter := startCPUMeter(srv.pid())
 	res := closedLoop(ctx, p.post, b.opts.clients, b.opts.duration, b.opts.timeout)
+	cores := meter.cores()
 	b.waitQuiet(ctx, srv)
-	return res
+	return res, cores
 }
 
 // startRebuiltReceiver runs this program's serve-receiver mode with the
