@@ -17,7 +17,8 @@ import (
 const maxUsersPerEntry = 1000
 
 // usersSeparator joins the user IDs of one inbox entry. User IDs are Entra
-// object IDs (GUIDs) without commas, and Enqueue rejects any other ID.
+// object IDs (GUIDs) without commas. An ID that contains one anyway gets an
+// entry of its own with a "user" field, which entryUsers also reads.
 const usersSeparator = ","
 
 // Enqueue appends change and lifecycle notifications to the inbox and
@@ -82,35 +83,45 @@ func enqueueError(changes []bridge.Change, lifecycles []bridge.Lifecycle, err er
 // inboxAdds groups consecutive changes with the same received time into
 // inbox entries of at most maxUsersPerEntry users. An entry's fields are
 // "users" (user keys joined by usersSeparator, in order, repeats kept) and
-// "received" (unix ms).
+// "received" (unix ms), or "user" for a key that contains the separator.
 //
 // No MAXLEN on these XADDs: a cap would drop notifications the scheduler
 // has not read yet. TrimInbox trims only processed entries.
 func (s *Store) inboxAdds(changes []bridge.Change, now time.Time) ([]*redis.XAddArgs, error) {
 	var adds []*redis.XAddArgs
-	for start := 0; start < len(changes); {
-		received := orNow(changes[start].ReceivedAt, now).UnixMilli()
-		var users strings.Builder
-		end := start
-		for end < len(changes) && end-start < maxUsersPerEntry &&
-			orNow(changes[end].ReceivedAt, now).UnixMilli() == received {
-			user := userKey(changes[end].UserID)
-			if user == "" || strings.Contains(user, usersSeparator) {
-				return nil, fmt.Errorf("redisstore: enqueue: user ID %.80q is empty or contains %q",
-					changes[end].UserID, usersSeparator)
-			}
-			if end > start {
-				users.WriteString(usersSeparator)
-			}
-			users.WriteString(user)
-			end++
-		}
+	add := func(field, users string, received int64) {
 		adds = append(adds, &redis.XAddArgs{
 			Stream: s.keys.inbox,
-			Values: []string{"users", users.String(), "received", millis(time.UnixMilli(received))},
+			Values: []string{field, users, "received", millis(time.UnixMilli(received))},
 		})
-		start = end
 	}
+
+	var users []string
+	var received int64
+	flush := func() {
+		if len(users) > 0 {
+			add("users", strings.Join(users, usersSeparator), received)
+			users = users[:0]
+		}
+	}
+	for _, c := range changes {
+		user := userKey(c.UserID)
+		if user == "" {
+			return nil, fmt.Errorf("redisstore: enqueue: a change has no user ID")
+		}
+		at := orNow(c.ReceivedAt, now).UnixMilli()
+		if at != received || len(users) == maxUsersPerEntry {
+			flush()
+			received = at
+		}
+		if strings.Contains(user, usersSeparator) {
+			flush()
+			add("user", user, at)
+			continue
+		}
+		users = append(users, user)
+	}
+	flush()
 	return adds, nil
 }
 

@@ -108,17 +108,38 @@ func TestEnqueueEntries(t *testing.T) {
 	}
 }
 
-func TestEnqueueRejectsUnsafeUserID(t *testing.T) {
+func TestEnqueueRejectsEmptyUserID(t *testing.T) {
 	s := redistest.NewStore(t)
 	ctx := testContext(t)
-	for _, id := range []string{"", "u1,u2"} {
-		changes := []bridge.Change{change("u0"), change(id)}
-		if err := s.Enqueue(ctx, changes, nil); err == nil {
-			t.Errorf("Enqueue of user ID %q: got nil error, want one", id)
-		}
+	if err := s.Enqueue(ctx, []bridge.Change{change("u0"), change("")}, nil); err == nil {
+		t.Error("Enqueue of an empty user ID: got nil error, want one")
 	}
 	if n, err := redisstore.InboxLen(ctx, s); err != nil || n != 0 {
 		t.Errorf("got %d inbox entries (err %v), want 0", n, err)
+	}
+}
+
+// TestEnqueueUserIDWithSeparator checks that a user ID containing the
+// separator of an entry's users is stored on its own and still scheduled.
+func TestEnqueueUserIDWithSeparator(t *testing.T) {
+	s := redistest.NewStore(t)
+	ctx := testContext(t)
+	changes := []bridge.Change{change("u1"), change("odd,id"), change("u2"), change("u3")}
+	for i := range changes {
+		changes[i].ReceivedAt = changes[0].ReceivedAt
+	}
+	if err := s.Enqueue(ctx, changes, nil); err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	if n, err := redisstore.InboxLen(ctx, s); err != nil || n != 3 {
+		t.Errorf("got %d inbox entries (err %v), want 3", n, err)
+	}
+
+	schedule(t, s, 0)
+	for _, user := range []string{"u1", "odd,id", "u2", "u3"} {
+		if userState(t, s, user).DueAt.IsZero() {
+			t.Errorf("%s is not due after Schedule", user)
+		}
 	}
 }
 
