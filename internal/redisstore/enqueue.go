@@ -126,7 +126,8 @@ func (s *Store) inboxAdds(changes []bridge.Change, now time.Time) ([]*redis.XAdd
 }
 
 // entryUsers returns the users of an inbox entry: the "users" field, or
-// the single "user" field of entries written by earlier versions.
+// the single "user" field, which earlier versions wrote for every entry
+// and this one writes for an ID that contains usersSeparator.
 func entryUsers(values map[string]any) []string {
 	if users := field(values, "users"); users != "" {
 		return strings.Split(users, usersSeparator)

@@ -33,6 +33,26 @@ local function keep_oldest(hash, field, value)
   end
 end
 
+-- last_delivered returns the last-delivered-id of group on stream, or nil
+-- when the stream or the group does not exist.
+local function last_delivered(stream, group)
+  local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', stream)
+  if not ok then
+    return nil
+  end
+  for _, g in ipairs(groups) do
+    local name, last
+    for i = 1, #g, 2 do
+      if g[i] == 'name' then name = g[i + 1] end
+      if g[i] == 'last-delivered-id' then last = g[i + 1] end
+    end
+    if name == group then
+      return last
+    end
+  end
+  return nil
+end
+
 -- due_by makes user due at the latest at time at: an earlier due time
 -- stays.
 local function due_by(due, user, at)
@@ -419,15 +439,7 @@ if redis.call('EXISTS', stream) == 0 then
   return 0
 end
 if redis.call('XLEN', stream) > 0 then
-  local delivered
-  for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
-    local name, last
-    for i = 1, #g, 2 do
-      if g[i] == 'name' then name = g[i + 1] end
-      if g[i] == 'last-delivered-id' then last = g[i + 1] end
-    end
-    if name == group then delivered = last end
-  end
+  local delivered = last_delivered(stream, group)
   if not delivered or tonumber(redis.call('XPENDING', stream, group)[1]) > 0 then
     return 0
   end
@@ -459,19 +471,7 @@ local function id_less(a, b)
   return as < bs
 end
 
-local ok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1])
-if not ok then
-  return 0
-end
-local floor
-for _, g in ipairs(groups) do
-  local name, last
-  for i = 1, #g, 2 do
-    if g[i] == 'name' then name = g[i + 1] end
-    if g[i] == 'last-delivered-id' then last = g[i + 1] end
-  end
-  if name == ARGV[2] then floor = last end
-end
+local floor = last_delivered(KEYS[1], ARGV[2])
 if not floor then
   return 0
 end
