@@ -28,8 +28,9 @@ const usersSeparator = ","
 //
 // Changes received at the same time share one inbox entry (up to
 // maxUsersPerEntry users), because the scheduler needs only the user and
-// the received time: one webhook request becomes one XADD. When more
-// than one write is needed they run in one MULTI/EXEC transaction.
+// the received time: one webhook request becomes one XADD, which shares a
+// pipeline with the XADDs of concurrent requests. When more than one
+// write is needed they run in one MULTI/EXEC transaction of their own.
 func (s *Store) Enqueue(ctx context.Context, changes []bridge.Change, lifecycles []bridge.Lifecycle) error {
 	if len(changes) == 0 && len(lifecycles) == 0 {
 		return nil
@@ -50,8 +51,9 @@ func (s *Store) Enqueue(ctx context.Context, changes []bridge.Change, lifecycles
 
 	if len(adds) == 1 {
 		// One command is atomic on its own, so MULTI and EXEC would
-		// only add two commands for Redis to run.
-		if err := s.rdb.XAdd(ctx, adds[0]).Err(); err != nil {
+		// only add two commands for Redis to run, and it can share a
+		// pipeline with the writes of concurrent requests.
+		if err := s.commits.xadd(ctx, adds[0]); err != nil {
 			return enqueueError(changes, lifecycles, err)
 		}
 		return nil

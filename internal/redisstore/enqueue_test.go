@@ -231,6 +231,21 @@ func TestEnqueueRedisDown(t *testing.T) {
 	if errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Enqueue hung until the context deadline: %v", err)
 	}
+
+	// Concurrent requests share pipelines, and each must fail too.
+	var results []<-chan error
+	for i := range 50 {
+		results = append(results, enqueueAsync(ctx, s, fmt.Sprintf("u%d", i)))
+	}
+	for i, done := range results {
+		err := <-done
+		if err == nil {
+			t.Errorf("concurrent Enqueue %d with Redis down returned nil", i)
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("concurrent Enqueue %d hung until the context deadline: %v", i, err)
+		}
+	}
 	if _, err := redisstore.Open(ctx, "redis://"+addr, redisstore.Options{}); err == nil {
 		t.Error("Open with Redis down returned nil")
 	}

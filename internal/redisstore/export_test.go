@@ -60,3 +60,10 @@ func Client(s *Store) redis.UniversalClient { return s.rdb }
 
 // MaxUsersPerEntry is the most users one inbox entry holds.
 const MaxUsersPerEntry = maxUsersPerEntry
+
+// GroupCommitFlushers is how many pipelines of inbox writes may be in
+// flight at once.
+const GroupCommitFlushers = groupCommitFlushers
+
+// QueuedWrites returns how many writes wait for a flusher.
+func QueuedWrites(s *Store) int { return len(s.commits.queue) }

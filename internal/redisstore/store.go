@@ -94,6 +94,10 @@ type Store struct {
 	// embedded is the in-process server started by OpenEmbedded, or nil.
 	embedded *miniredis.Miniredis
 
+	// commits sends the single-command writes of Enqueue in shared
+	// pipelines.
+	commits *groupCommitter
+
 	mu sync.Mutex
 	// groupsReady records the streams whose consumer group exists.
 	groupsReady map[string]bool
@@ -117,6 +121,7 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 		staleReadAfter: staleReadAfter,
 		groupsReady:    make(map[string]bool),
 		claimCursors:   make(map[string]string),
+		commits:        newGroupCommitter(rdb),
 	}
 }
 
@@ -163,6 +168,7 @@ func OpenEmbedded(opts Options) (*Store, string, error) {
 
 // Close closes the Redis client and stops the embedded server, if any.
 func (s *Store) Close() error {
+	s.commits.shutdown()
 	err := s.rdb.Close()
 	if s.embedded != nil {
 		s.embedded.Close()
