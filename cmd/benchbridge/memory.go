@@ -13,8 +13,9 @@ const (
 	memoryRate     = 2000
 	memoryIdleWait = 3 * time.Second
 	memorySample   = 100 * time.Millisecond
-	// memoryTarget is the largest acceptable RSS at memoryRate.
-	memoryTarget = 80 << 20
+	// memoryTarget is the largest acceptable RSS at memoryRate: 80 MB in
+	// decimal units, which is 76.3 MiB, the stricter reading of "80 MB".
+	memoryTarget = 80_000_000
 )
 
 // memoryResult is the receiver's resident memory idle and under load.
