@@ -170,14 +170,11 @@ func (h *Handler) serve(c echo.Context, endpoint string) error {
 
 	body, err := h.readBody(c)
 	if err != nil {
-		h.rejectRequest(c, endpoint, err)
-		return err
+		return h.rejectRequest(c, endpoint, err)
 	}
 	items, err := Decode(body)
 	if err != nil {
-		herr := &server.HTTPError{Status: http.StatusBadRequest, Message: err.Error()}
-		h.rejectRequest(c, endpoint, herr)
-		return herr
+		return h.rejectRequest(c, endpoint, &server.HTTPError{Status: http.StatusBadRequest, Message: err.Error()})
 	}
 	h.metrics.Received(endpoint, len(items))
 

@@ -642,6 +642,23 @@ func TestRejectionLogsLimited(t *testing.T) {
 	}
 }
 
+// TestTooLargeBodyLogsOneLine sends a body over the handler's limit but
+// under the server's, and checks that only the handler logs it.
+func TestTooLargeBodyLogsOneLine(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.MaxBodyBytes = 2048 })
+
+	resp := f.post(t, ChangesPath, `{"value":[`+strings.Repeat(" ", 4096)+`]}`)
+
+	decodeError(t, resp, http.StatusRequestEntityTooLarge)
+	logs := f.logs.String()
+	if got := strings.Count(logs, `"level":"WARN"`); got != 1 {
+		t.Errorf("got %d warnings for one oversized body, want 1:\n%s", got, logs)
+	}
+	if !strings.Contains(logs, `"reason":"`+ReasonBodyTooLarge+`"`) {
+		t.Errorf("logs: got %s, want the handler's line with reason %s", logs, ReasonBodyTooLarge)
+	}
+}
+
 func TestWholeRequestRejectionsLeaveATrace(t *testing.T) {
 	f := newFixture(t, func(c *Config) { c.MaxBodyBytes = 2048 })
 	tests := []struct {

@@ -65,17 +65,21 @@ func (h *Handler) reportRejections(c echo.Context, endpoint string, rejections [
 // rejectRequest counts and logs a request rejected as a whole, because
 // its body was too large or could not be read as a notification batch.
 // Such a request may have carried real notifications, so it must leave a
-// trace even though no item was decoded.
-func (h *Handler) rejectRequest(c echo.Context, endpoint string, err error) {
+// trace even though no item was decoded. It returns err, marked as logged
+// so that the server does not log it a second time.
+func (h *Handler) rejectRequest(c echo.Context, endpoint string, err error) error {
 	reason := ReasonMalformedBody
 	var herr *server.HTTPError
-	if errors.As(err, &herr) && herr.Status == http.StatusRequestEntityTooLarge {
-		reason = ReasonBodyTooLarge
+	if errors.As(err, &herr) {
+		herr.Logged = true
+		if herr.Status == http.StatusRequestEntityTooLarge {
+			reason = ReasonBodyTooLarge
+		}
 	}
 	h.metrics.Rejected(endpoint, reason, 1)
 	allowed, suppressed := h.rejectionLogs.Allow(h.now())
 	if !allowed {
-		return
+		return err
 	}
 	h.logger.WarnContext(c.Request().Context(), "rejected notification request",
 		"endpoint", endpoint,
@@ -83,6 +87,7 @@ func (h *Handler) rejectRequest(c echo.Context, endpoint string, err error) {
 		"reason", reason,
 		"error", err.Error(),
 		"suppressed_lines", suppressed)
+	return err
 }
 
 func truncate(s string, maxBytes int) string {

@@ -20,6 +20,10 @@ type HTTPError struct {
 	// Err is the underlying cause. It is logged for 5xx responses and never
 	// sent to the client.
 	Err error
+	// Logged marks an error whose handler has logged it already (or
+	// suppressed the line under its own rate limit), so the error handler
+	// does not log it again.
+	Logged bool
 }
 
 func (e *HTTPError) Error() string {
@@ -54,7 +58,9 @@ type ErrorBody struct {
 func (s *Server) handleError(err error, c echo.Context) {
 	status, message := publicError(err)
 	req := c.Request()
-	if status == http.StatusRequestEntityTooLarge {
+	var herr *HTTPError
+	logged := errors.As(err, &herr) && herr.Logged
+	if status == http.StatusRequestEntityTooLarge && !logged {
 		// A too-large webhook body may have carried notifications, so it
 		// leaves a line even though it is the client's error.
 		if ok, suppressed := s.errorLogs.Allow(time.Now()); ok {
@@ -65,7 +71,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 				"suppressed_lines", suppressed)
 		}
 	}
-	if status >= http.StatusInternalServerError {
+	if status >= http.StatusInternalServerError && !logged {
 		if ok, suppressed := s.errorLogs.Allow(time.Now()); ok {
 			s.logger.ErrorContext(req.Context(), "request failed",
 				"method", req.Method,

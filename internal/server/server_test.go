@@ -261,6 +261,34 @@ func TestErrorResponses(t *testing.T) {
 	}
 }
 
+// TestLoggedErrorNotLoggedAgain checks that the error handler does not log
+// an error its handler marked as logged, for the two statuses it logs.
+func TestLoggedErrorNotLoggedAgain(t *testing.T) {
+	register := func(e *echo.Echo) {
+		e.GET("/too-large", func(echo.Context) error {
+			return &HTTPError{Status: http.StatusRequestEntityTooLarge, Logged: true}
+		})
+		e.GET("/unavailable", func(echo.Context) error {
+			return &HTTPError{Status: http.StatusServiceUnavailable, Err: errors.New("cause-logged-by-handler"), Logged: true}
+		})
+	}
+	base, logs := startServer(t, Config{}, register)
+	for _, path := range []string{"/too-large", "/unavailable"} {
+		resp := doRequest(t, http.MethodGet, base+path, nil, nil)
+		if resp.status < 400 {
+			t.Errorf("GET %s: got status %d, want an error status", path, resp.status)
+		}
+	}
+
+	// The error handler logs before it writes the response, so a line
+	// would be in the buffer by now.
+	for _, msg := range []string{"request body too large", "request failed", "cause-logged-by-handler"} {
+		if strings.Contains(logs.String(), msg) {
+			t.Errorf("logs contain %q for an error marked as logged:\n%s", msg, logs.String())
+		}
+	}
+}
+
 func TestMethodNotAllowedSetsAllow(t *testing.T) {
 	base, _ := startServer(t, Config{}, nil)
 
