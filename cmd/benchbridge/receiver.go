@@ -61,6 +61,7 @@ func serveReceiver(ctx context.Context, env map[string]string, _ io.Writer) erro
 	m := metrics.New()
 	m.SetLogger(logger)
 	m.WatchQueue(store.Depths)
+	m.WatchQueueWrites(store.QueueWrites)
 	srv := server.New(server.Config{Addr: cfg.ListenAddr, Logger: logger, Ready: store.Ping, BodyLimit: cfg.MaxBodyBytes})
 	srv.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
 	h, err := notification.NewHandler(notification.Config{

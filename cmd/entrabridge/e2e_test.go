@@ -311,6 +311,9 @@ func TestServeSyncsRenames(t *testing.T) {
 		`entrabridge_queue_users{state="in_flight"} 0`,
 		`entrabridge_http_client_request_duration_seconds_count{method="PATCH"`,
 		`entrabridge_sync_lag_seconds_count 5`,
+		// One request with five users is one write in one round trip.
+		`entrabridge_queue_writes_total 1`,
+		`entrabridge_queue_write_round_trips_total 1`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)

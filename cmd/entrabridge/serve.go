@@ -140,6 +140,7 @@ func serve(ctx context.Context, a app) error {
 	m := metrics.New()
 	m.SetLogger(a.log)
 	m.WatchQueue(store.Depths)
+	m.WatchQueueWrites(store.QueueWrites)
 
 	// Every role serves /healthz, /readyz and /metrics; the receiver role
 	// adds the webhooks.

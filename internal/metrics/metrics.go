@@ -43,6 +43,8 @@ type Metrics struct {
 	syncLag      prometheus.Histogram
 
 	queue *queueCollector
+	// queueWrites is the function WatchQueueWrites set, or nil.
+	queueWrites atomic.Pointer[queueWritesFunc]
 
 	httpDuration *prometheus.HistogramVec
 
@@ -67,6 +69,7 @@ func New() *Metrics {
 	m.registerNotifications()
 	m.registerSyncs()
 	m.registerQueue()
+	m.registerQueueWrites()
 	m.registerHTTPClient()
 	m.registerSubscriptions()
 

@@ -34,6 +34,8 @@ var wantFamilies = map[string]string{
 	"entrabridge_inbox_backlog":                         "gauge",
 	"entrabridge_lifecycle_backlog":                     "gauge",
 	"entrabridge_queue_scrape_errors_total":             "counter",
+	"entrabridge_queue_writes_total":                    "counter",
+	"entrabridge_queue_write_round_trips_total":         "counter",
 	"entrabridge_http_client_request_duration_seconds":  "histogram",
 	"entrabridge_subscription_expiry_timestamp_seconds": "gauge",
 	"entrabridge_delta_last_success_timestamp_seconds":  "gauge",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -55,6 +56,28 @@ type groupCommitter struct {
 	start sync.Once
 	stop  chan struct{}
 	close sync.Once
+
+	// writes and roundTrips count the writes sent and the commands or
+	// pipelines that carried them.
+	writes     atomic.Uint64
+	roundTrips atomic.Uint64
+}
+
+// QueueWrites counts the writes of Enqueue that need one command, which
+// go through the shared pipeline, and the Redis round trips that carried
+// them. A webhook request makes one such write, and so does a delta round
+// of up to maxUsersPerEntry users. Writes divided by RoundTrips is the
+// mean number of writes per pipeline.
+type QueueWrites struct {
+	Writes     uint64
+	RoundTrips uint64
+}
+
+// QueueWrites returns the counts since the Store was created. Writes of
+// several commands, which run in a MULTI/EXEC of their own, are not
+// counted.
+func (s *Store) QueueWrites() QueueWrites {
+	return QueueWrites{Writes: s.commits.writes.Load(), RoundTrips: s.commits.roundTrips.Load()}
 }
 
 func newGroupCommitter(rdb redis.UniversalClient) *groupCommitter {
@@ -139,10 +162,12 @@ func (g *groupCommitter) flush(batch []*pendingWrite) {
 		}
 		live = append(live, w)
 	}
-	switch len(live) {
-	case 0:
+	if len(live) == 0 {
 		return
-	case 1:
+	}
+	g.writes.Add(uint64(len(live)))
+	g.roundTrips.Add(1)
+	if len(live) == 1 {
 		live[0].done <- g.rdb.XAdd(live[0].ctx, live[0].args).Err()
 		return
 	}

@@ -146,6 +146,10 @@ func TestEnqueueSharesPipelines(t *testing.T) {
 		t.Errorf("XADDs per round trip %v: want the %d queued writes in at most %d round trips after the %d held ones",
 			trips, queued, redisstore.GroupCommitFlushers, redisstore.GroupCommitFlushers)
 	}
+	want := redisstore.QueueWrites{Writes: uint64(redisstore.GroupCommitFlushers + queued), RoundTrips: uint64(len(trips))}
+	if got := s.QueueWrites(); got != want {
+		t.Errorf("QueueWrites: got %+v, want %+v", got, want)
+	}
 	n, err := redisstore.InboxLen(ctx, s)
 	if err != nil {
 		t.Fatalf("inbox length: %v", err)
