@@ -67,3 +67,10 @@ const GroupCommitFlushers = groupCommitFlushers
 
 // QueuedWrites returns how many writes wait for a flusher.
 func QueuedWrites(s *Store) int { return len(s.commits.queue) }
+
+// SetStallAfter sets how long every flusher must be busy before writes
+// bypass the queue.
+func SetStallAfter(s *Store, d time.Duration) { s.commits.stallAfter = d }
+
+// FlushersStalled reports whether new writes would bypass the queue.
+func FlushersStalled(s *Store) bool { return s.commits.stalled() }

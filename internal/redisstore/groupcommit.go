@@ -19,7 +19,9 @@ import (
 // Each request still gets its own entry and its own reply, and Enqueue
 // still returns only after Redis acknowledged that request's write. The
 // writes that arrive while a pipeline is in flight share the next round
-// trip, and a write that finds the flusher idle is sent at once.
+// trip, and a write that finds the flusher idle is sent at once. While
+// Redis is slow or unreachable, writes go out as commands of their own
+// instead (see stallAfter and degraded).
 const (
 	// groupCommitFlushers is how many pipelines may be in flight at once.
 	// Redis runs commands one at a time, so a second pipeline gains little
@@ -35,6 +37,14 @@ const (
 	// is an estimate above the requests a receiver has open at once, so
 	// Enqueue rarely waits to join the queue.
 	groupCommitQueue = 1024
+	// stallAfter is how long every flusher may be busy with one round
+	// trip before queued and new writes go out as commands of their own,
+	// as they would without group commit. On loopback a pipeline of 64
+	// writes takes well under a millisecond, so a round trip this long
+	// means Redis is slow or unreachable. Without this limit, with Redis
+	// down, every write queued behind a failing round trip waited until
+	// its deadline.
+	stallAfter = 50 * time.Millisecond
 )
 
 // errStoreClosed is returned by writes that reach a closed Store.
@@ -56,6 +66,17 @@ type groupCommitter struct {
 	start sync.Once
 	stop  chan struct{}
 	close sync.Once
+
+	// busySince holds, per flusher, when its round trip in flight began
+	// (Unix nanoseconds), or 0 while it is idle.
+	busySince [groupCommitFlushers]atomic.Int64
+	// degraded is set when a flusher's round trip failed without a reply
+	// from Redis, and cleared by the next write that succeeds. While it is
+	// set, writes run as commands of their own, so that concurrent
+	// requests do not all join the next round trip to fail.
+	degraded atomic.Bool
+	// stallAfter is the constant stallAfter, except in tests.
+	stallAfter time.Duration
 
 	// writes and roundTrips count the writes sent and the commands or
 	// pipelines that carried them.
@@ -82,25 +103,29 @@ func (s *Store) QueueWrites() QueueWrites {
 
 func newGroupCommitter(rdb redis.UniversalClient) *groupCommitter {
 	return &groupCommitter{
-		rdb:   rdb,
-		queue: make(chan *pendingWrite, groupCommitQueue),
-		stop:  make(chan struct{}),
+		rdb:        rdb,
+		queue:      make(chan *pendingWrite, groupCommitQueue),
+		stop:       make(chan struct{}),
+		stallAfter: stallAfter,
 	}
 }
 
 // xadd runs args as one command of a shared pipeline and returns its
 // result. When ctx ends first, xadd returns ctx's error although the write
-// may still be stored, as with a timeout of a direct command. A write
-// whose ctx ended before a flusher took it is never sent.
+// may still be stored, as with a timeout of a direct command. A write is
+// never sent after its ctx ended.
 func (g *groupCommitter) xadd(ctx context.Context, args *redis.XAddArgs) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	g.start.Do(func() {
-		for range groupCommitFlushers {
-			go g.flushLoop()
+		for i := range groupCommitFlushers {
+			go g.flushLoop(&g.busySince[i])
 		}
 	})
+	if g.degraded.Load() || g.stalled() {
+		return g.direct(ctx, args)
+	}
 
 	w := &pendingWrite{ctx: ctx, args: args, done: make(chan error, 1)}
 	select {
@@ -126,10 +151,75 @@ func (g *groupCommitter) shutdown() {
 	g.close.Do(func() { close(g.stop) })
 }
 
+// direct sends args as a command of its own, as Enqueue did before group
+// commit, for a write that would otherwise wait behind a stalled or
+// failing flusher. It leaves degraded mode when the write succeeds. With
+// Redis down, such commands failed within about 1 s, where writes queued
+// behind failing round trips waited until their deadlines.
+func (g *groupCommitter) direct(ctx context.Context, args *redis.XAddArgs) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	g.writes.Add(1)
+	g.roundTrips.Add(1)
+	err := g.rdb.XAdd(ctx, args).Err()
+	if err == nil {
+		g.degraded.Store(false)
+	}
+	return err
+}
+
+// noteRoundTrip records the outcome of a flusher's round trip: a failure
+// without a reply from Redis (refused, reset, timed out) switches to
+// direct commands, and a success switches back.
+func (g *groupCommitter) noteRoundTrip(err error) {
+	var reply redis.Error
+	switch {
+	case err == nil:
+		g.degraded.Store(false)
+	case !errors.As(err, &reply):
+		g.degraded.Store(true)
+	}
+}
+
+// stalled reports whether every flusher has been busy with one round trip
+// for longer than stallAfter.
+func (g *groupCommitter) stalled() bool {
+	for i := range g.busySince {
+		since := g.busySince[i].Load()
+		if since == 0 || time.Since(time.Unix(0, since)) < g.stallAfter {
+			return false
+		}
+	}
+	return true
+}
+
+// drainWhileStalled sends every queued write as a command of its own, and
+// keeps doing so while the flushers stay stalled, so that writes queued
+// just before a round trip stalled do not wait for it to end. A
+// flusher's watchdog timer calls it once the flusher has been busy for
+// stallAfter.
+func (g *groupCommitter) drainWhileStalled() {
+	for g.stalled() {
+		for drained := false; !drained; {
+			select {
+			case w := <-g.queue:
+				go func() { w.done <- g.direct(w.ctx, w.args) }()
+			default:
+				drained = true
+			}
+		}
+		time.Sleep(g.stallAfter)
+	}
+}
+
 // flushLoop takes the first waiting write and every other write queued
-// behind it, up to maxGroupCommit, and sends them in one pipeline.
-func (g *groupCommitter) flushLoop() {
+// behind it, up to maxGroupCommit, and sends them in one pipeline. It
+// records in busySince when each round trip began.
+func (g *groupCommitter) flushLoop(busySince *atomic.Int64) {
 	batch := make([]*pendingWrite, 0, maxGroupCommit)
+	watchdog := time.AfterFunc(time.Hour, g.drainWhileStalled)
+	watchdog.Stop()
 	for {
 		select {
 		case w := <-g.queue:
@@ -146,7 +236,11 @@ func (g *groupCommitter) flushLoop() {
 				break fill
 			}
 		}
+		busySince.Store(time.Now().UnixNano())
+		watchdog.Reset(g.stallAfter)
 		g.flush(batch)
+		watchdog.Stop()
+		busySince.Store(0)
 		clear(batch)
 	}
 }
@@ -165,10 +259,19 @@ func (g *groupCommitter) flush(batch []*pendingWrite) {
 	if len(live) == 0 {
 		return
 	}
+	if g.degraded.Load() {
+		// These writes were queued before the last round trip failed.
+		for _, w := range live {
+			go func() { w.done <- g.direct(w.ctx, w.args) }()
+		}
+		return
+	}
 	g.writes.Add(uint64(len(live)))
 	g.roundTrips.Add(1)
 	if len(live) == 1 {
-		live[0].done <- g.rdb.XAdd(live[0].ctx, live[0].args).Err()
+		err := g.rdb.XAdd(live[0].ctx, live[0].args).Err()
+		g.noteRoundTrip(err)
+		live[0].done <- err
 		return
 	}
 
@@ -181,25 +284,27 @@ func (g *groupCommitter) flush(batch []*pendingWrite) {
 	}
 	// Exec's error is also set on every command it concerns, so each
 	// writer gets the error of its own command.
-	_, _ = pipe.Exec(ctx)
+	_, err := pipe.Exec(ctx)
+	g.noteRoundTrip(err)
 	for i, w := range live {
 		w.done <- cmds[i].Err()
 	}
 }
 
 // batchContext returns the context for a pipeline of writes. It ends at
-// the latest of their deadlines, so that no write is cut short by another
-// write's deadline, and it has no deadline when any write has none.
+// the earliest of their deadlines, so that go-redis never sends or resends
+// a write after its request gave up. A write whose request had time left
+// then fails a little early, which only happens when the round trip took
+// about the whole enqueue timeout. Without any deadline it has none.
 func batchContext(writes []*pendingWrite) (context.Context, context.CancelFunc) {
-	var latest time.Time
+	var earliest time.Time
 	for _, w := range writes {
-		d, ok := w.ctx.Deadline()
-		if !ok {
-			return context.Background(), func() {}
-		}
-		if d.After(latest) {
-			latest = d
+		if d, ok := w.ctx.Deadline(); ok && (earliest.IsZero() || d.Before(earliest)) {
+			earliest = d
 		}
 	}
-	return context.WithDeadline(context.Background(), latest)
+	if earliest.IsZero() {
+		return context.Background(), func() {}
+	}
+	return context.WithDeadline(context.Background(), earliest)
 }

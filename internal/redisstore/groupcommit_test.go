@@ -4,24 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/entrabridge/entrabridge/internal/bridge"
+	"github.com/entrabridge/entrabridge/internal/notification"
 	"github.com/entrabridge/entrabridge/internal/redisstore"
 	"github.com/entrabridge/entrabridge/internal/redisstore/redistest"
 	"github.com/redis/go-redis/v9"
 )
 
-// gateHook holds every XADD, alone or in a pipeline, until release is
-// closed, and records how many XADDs each round trip carried.
+// gateHook holds the first GroupCommitFlushers round trips of XADDs,
+// alone or in a pipeline, until release is closed, and lets later ones
+// pass. It records how many XADDs each round trip carried and the
+// deadline of each pipeline's context.
 type gateHook struct {
 	release chan struct{}
 
-	mu    sync.Mutex
-	held  int
-	trips []int
+	mu        sync.Mutex
+	held      int
+	trips     []int
+	deadlines []time.Time
 }
 
 func newGateHook() *gateHook { return &gateHook{release: make(chan struct{})} }
@@ -41,6 +46,10 @@ func (h *gateHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (h *gateHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		if len(cmds) > 0 && cmds[0].Name() == "xadd" {
+			deadline, _ := ctx.Deadline()
+			h.mu.Lock()
+			h.deadlines = append(h.deadlines, deadline)
+			h.mu.Unlock()
 			h.record(len(cmds))
 			h.hold()
 		}
@@ -56,6 +65,10 @@ func (h *gateHook) record(writes int) {
 
 func (h *gateHook) hold() {
 	h.mu.Lock()
+	if h.held == redisstore.GroupCommitFlushers {
+		h.mu.Unlock()
+		return
+	}
 	h.held++
 	h.mu.Unlock()
 	<-h.release
@@ -75,7 +88,16 @@ func (h *gateHook) roundTrips() []int {
 	return append([]int(nil), h.trips...)
 }
 
+// pipelineDeadlines returns the deadline of each pipeline's context, zero
+// where it had none.
+func (h *gateHook) pipelineDeadlines() []time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]time.Time(nil), h.deadlines...)
+}
+
 // gatedStore returns a Store on the test Redis whose XADDs pass hook.
+// Its writes never bypass a held flusher.
 func gatedStore(t *testing.T, hook *gateHook) *redisstore.Store {
 	t.Helper()
 	url := redistest.URL(t)
@@ -87,6 +109,7 @@ func gatedStore(t *testing.T, hook *gateHook) *redisstore.Store {
 	rdb := redis.NewClient(opts)
 	rdb.AddHook(hook)
 	s := redisstore.New(rdb, redisstore.Options{Prefix: redistest.Prefix(t, url)})
+	redisstore.SetStallAfter(s, time.Hour)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -162,37 +185,166 @@ func TestEnqueueSharesPipelines(t *testing.T) {
 	}
 }
 
-// TestEnqueueExpiredWhileQueued checks that a request whose context ends
-// while it waits for a flusher fails and is never written.
+// TestEnqueueExpiredWhileQueued queues a write whose context ends while
+// the flusher is held, and a live write behind it. The expired write must
+// fail and never be stored, and must not make the live one fail with it.
 func TestEnqueueExpiredWhileQueued(t *testing.T) {
 	hook := newGateHook()
 	s := gatedStore(t, hook)
 	ctx := testContext(t)
 
 	held := holdFlushers(t, ctx, s, hook)
-
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	err := s.Enqueue(short, []bridge.Change{change("expired")}, nil)
-	if !errors.Is(err, context.DeadlineExceeded) {
+	expired := enqueueAsync(short, s, "expired")
+	waitFor(t, "the expiring request to queue", func() bool { return redisstore.QueuedWrites(s) == 1 })
+	live := enqueueAsync(ctx, s, "live")
+	waitFor(t, "the live request to queue", func() bool { return redisstore.QueuedWrites(s) == 2 })
+	if err := <-expired; !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Enqueue with an expired context: got %v, want context.DeadlineExceeded", err)
 	}
 	close(hook.release)
+
 	for i, done := range held {
 		if err := <-done; err != nil {
 			t.Errorf("held Enqueue %d: %v", i, err)
 		}
 	}
-
-	// The expired write's context ended before a flusher was free, so no
-	// flusher may send it; a later write shows the flushers still work.
-	enqueue(t, s, "later")
+	if err := <-live; err != nil {
+		t.Errorf("live Enqueue queued behind an expired one: %v", err)
+	}
 	n, err := redisstore.InboxLen(ctx, s)
 	if err != nil {
 		t.Fatalf("inbox length: %v", err)
 	}
 	if want := int64(redisstore.GroupCommitFlushers + 1); n != want {
 		t.Errorf("got %d inbox entries, want %d (the expired request must not be stored)", n, want)
+	}
+}
+
+// TestPipelineEndsAtEarliestDeadline checks that a shared pipeline stops
+// at the first deadline among its writes, so that no write is sent after
+// its request gave up.
+func TestPipelineEndsAtEarliestDeadline(t *testing.T) {
+	hook := newGateHook()
+	s := gatedStore(t, hook)
+	ctx := testContext(t)
+
+	held := holdFlushers(t, ctx, s, hook)
+	sooner, cancelSooner := context.WithTimeout(ctx, 10*time.Second)
+	defer cancelSooner()
+	later, cancelLater := context.WithTimeout(ctx, 20*time.Second)
+	defer cancelLater()
+	results := []<-chan error{enqueueAsync(later, s, "later"), enqueueAsync(sooner, s, "sooner")}
+	waitFor(t, "both requests to queue", func() bool { return redisstore.QueuedWrites(s) == 2 })
+	close(hook.release)
+
+	for _, done := range append(held, results...) {
+		if err := <-done; err != nil {
+			t.Errorf("Enqueue: %v", err)
+		}
+	}
+	want, _ := sooner.Deadline()
+	deadlines := hook.pipelineDeadlines()
+	if len(deadlines) != 1 {
+		t.Fatalf("got %d pipelines, want 1 carrying both writes", len(deadlines))
+	}
+	if !deadlines[0].Equal(want) {
+		t.Errorf("pipeline deadline %v, want the earlier write's deadline %v", deadlines[0], want)
+	}
+}
+
+// TestEnqueueBypassesStalledFlusher holds the flusher past the stall
+// limit. A request queued before the stall and one that arrives after it
+// must both be stored by commands of their own instead of waiting.
+func TestEnqueueBypassesStalledFlusher(t *testing.T) {
+	hook := newGateHook()
+	s := gatedStore(t, hook)
+	// Long enough for the first request to queue before the stall.
+	redisstore.SetStallAfter(s, 300*time.Millisecond)
+	ctx := testContext(t)
+
+	held := holdFlushers(t, ctx, s, hook)
+	queued := enqueueAsync(ctx, s, "queued")
+	waitFor(t, "the request to queue", func() bool { return redisstore.QueuedWrites(s) == 1 })
+	if redisstore.FlushersStalled(s) {
+		t.Fatal("the flusher stalled before the request queued; the test needs a longer stall limit")
+	}
+	if err := <-queued; err != nil {
+		t.Fatalf("Enqueue queued before the stall: %v", err)
+	}
+	if !redisstore.FlushersStalled(s) {
+		t.Error("the queued request returned before the flusher stalled")
+	}
+	if err := s.Enqueue(ctx, []bridge.Change{change("direct")}, nil); err != nil {
+		t.Fatalf("Enqueue while the flusher is stalled: %v", err)
+	}
+	n, err := redisstore.InboxLen(ctx, s)
+	if err != nil {
+		t.Fatalf("inbox length: %v", err)
+	}
+	if n != 2 {
+		t.Errorf("got %d inbox entries while the flusher is held, want 2", n)
+	}
+
+	close(hook.release)
+	for i, done := range held {
+		if err := <-done; err != nil {
+			t.Errorf("held Enqueue %d: %v", i, err)
+		}
+	}
+	// The held writer gets its result just before the flusher records
+	// that its round trip ended.
+	waitFor(t, "the stall to end", func() bool { return !redisstore.FlushersStalled(s) })
+}
+
+// TestEnqueueRedisDownDefaultRetries sends 3 rounds of 32 concurrent
+// requests with the enqueue timeout of 2 s to a closed port, with
+// go-redis's default dial and command retries, which Open keeps. One round
+// trip takes about 1.7 s to fail there. Requests of the first round may
+// wait for the round trip that carries them. Later rounds must fail
+// sooner than their deadlines, and not queue behind failing round trips.
+func TestEnqueueRedisDownDefaultRetries(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	opts, err := redis.ParseURL("redis://" + addr)
+	if err != nil {
+		t.Fatalf("parse URL: %v", err)
+	}
+	opts.ContextTimeoutEnabled = true
+	s := redisstore.New(redis.NewClient(opts), redisstore.Options{Prefix: "ebtest-down"})
+	defer s.Close()
+
+	const clients, rounds = 32, 3
+	errs := make([][]error, rounds)
+	for r := range errs {
+		errs[r] = make([]error, clients)
+	}
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for r := range rounds {
+				ctx, cancel := context.WithTimeout(context.Background(), notification.DefaultEnqueueTimeout)
+				errs[r][c] = s.Enqueue(ctx, []bridge.Change{change(fmt.Sprintf("c%d-r%d", c, r))}, nil)
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+
+	for r, roundErrs := range errs {
+		for c, err := range roundErrs {
+			if err == nil {
+				t.Fatalf("round %d, client %d: Enqueue with Redis down returned nil", r, c)
+			}
+			if r > 0 && errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("round %d, client %d: Enqueue with Redis down waited until its deadline: %v", r, c, err)
+			}
+		}
 	}
 }
 
