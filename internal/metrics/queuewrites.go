@@ -24,7 +24,7 @@ func (m *Metrics) registerQueueWrites() {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: namespace,
 			Name:      "queue_writes_total",
-			Help:      "Queue writes of one command this process sent to Redis, such as one per accepted webhook request.",
+			Help:      "Queue writes of one command this process sent to Redis, such as one per webhook request, whether or not Redis stored them.",
 		}, read(func(w redisstore.QueueWrites) uint64 { return w.Writes })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Namespace: namespace,

@@ -31,7 +31,7 @@ func TestQueueWritesExported(t *testing.T) {
 # HELP entrabridge_queue_write_round_trips_total Redis round trips that carried the queue writes. Concurrent writes share one pipeline.
 # TYPE entrabridge_queue_write_round_trips_total counter
 entrabridge_queue_write_round_trips_total ` + tt.roundTrips + `
-# HELP entrabridge_queue_writes_total Queue writes of one command this process sent to Redis, such as one per accepted webhook request.
+# HELP entrabridge_queue_writes_total Queue writes of one command this process sent to Redis, such as one per webhook request, whether or not Redis stored them.
 # TYPE entrabridge_queue_writes_total counter
 entrabridge_queue_writes_total ` + tt.writes + `
 `

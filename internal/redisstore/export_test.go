@@ -74,3 +74,10 @@ func SetStallAfter(s *Store, d time.Duration) { s.commits.stallAfter = d }
 
 // FlushersStalled reports whether new writes would bypass the queue.
 func FlushersStalled(s *Store) bool { return s.commits.stalled() }
+
+// FlushersDegraded reports whether writes go out as direct commands after
+// a round trip failed without a reply.
+func FlushersDegraded(s *Store) bool { return s.commits.degraded.Load() }
+
+// InboxKey returns the key of the inbox stream.
+func InboxKey(s *Store) string { return s.keys.inbox }

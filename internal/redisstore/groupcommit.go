@@ -84,11 +84,12 @@ type groupCommitter struct {
 	roundTrips atomic.Uint64
 }
 
-// QueueWrites counts the writes of Enqueue that need one command, which
-// go through the shared pipeline, and the Redis round trips that carried
+// QueueWrites counts the writes of Enqueue that need one command, sent
+// whether or not they succeeded, and the Redis round trips that carried
 // them. A webhook request makes one such write, and so does a delta round
 // of up to maxUsersPerEntry users. Writes divided by RoundTrips is the
-// mean number of writes per pipeline.
+// mean number of writes per round trip: a direct command is a round trip
+// of one write.
 type QueueWrites struct {
 	Writes     uint64
 	RoundTrips uint64
@@ -113,7 +114,9 @@ func newGroupCommitter(rdb redis.UniversalClient) *groupCommitter {
 // xadd runs args as one command of a shared pipeline and returns its
 // result. When ctx ends first, xadd returns ctx's error although the write
 // may still be stored, as with a timeout of a direct command. A write is
-// never sent after its ctx ended.
+// never sent after its deadline. A write canceled before a round trip
+// takes it is dropped, but one canceled during it may still be stored:
+// a pipeline does not end for one request that went away.
 func (g *groupCommitter) xadd(ctx context.Context, args *redis.XAddArgs) error {
 	if err := ctx.Err(); err != nil {
 		return err

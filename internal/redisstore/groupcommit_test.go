@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -296,6 +297,73 @@ func TestEnqueueBypassesStalledFlusher(t *testing.T) {
 	// The held writer gets its result just before the flusher records
 	// that its round trip ended.
 	waitFor(t, "the stall to end", func() bool { return !redisstore.FlushersStalled(s) })
+}
+
+// failHook fails the first XADD round trip with a connection error and
+// lets later ones pass.
+type failHook struct{ failed atomic.Bool }
+
+var errInjected = errors.New("injected: connection reset by peer")
+
+func (h *failHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *failHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if cmd.Name() == "xadd" && h.failed.CompareAndSwap(false, true) {
+			cmd.SetErr(errInjected)
+			return errInjected
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *failHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// TestEnqueueDegradedMode checks that a round trip failing without a reply
+// from Redis switches writes to direct commands, that the next success
+// switches back, and that an error reply from Redis does not switch.
+func TestEnqueueDegradedMode(t *testing.T) {
+	url := redistest.URL(t)
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("parse %s: %v", url, err)
+	}
+	opts.MaxRetries = -1
+	rdb := redis.NewClient(opts)
+	rdb.AddHook(&failHook{})
+	s := redisstore.New(rdb, redisstore.Options{Prefix: redistest.Prefix(t, url)})
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := testContext(t)
+
+	if err := s.Enqueue(ctx, []bridge.Change{change("fails")}, nil); !errors.Is(err, errInjected) {
+		t.Fatalf("first Enqueue: got %v, want the injected connection error", err)
+	}
+	if !redisstore.FlushersDegraded(s) {
+		t.Fatal("a round trip failed without a reply, but writes do not go out directly")
+	}
+	if err := s.Enqueue(ctx, []bridge.Change{change("direct")}, nil); err != nil {
+		t.Fatalf("Enqueue in degraded mode: %v", err)
+	}
+	if redisstore.FlushersDegraded(s) {
+		t.Error("a write succeeded, but writes still go out directly")
+	}
+	if got := s.QueueWrites(); got != (redisstore.QueueWrites{Writes: 2, RoundTrips: 2}) {
+		t.Errorf("QueueWrites: got %+v, want 2 writes in 2 round trips", got)
+	}
+
+	// An error reply shows that Redis is reachable, so the pipeline stays in
+	// use.
+	if err := redisstore.Client(s).Set(ctx, redisstore.InboxKey(s), "not a stream", 0).Err(); err != nil {
+		t.Fatalf("overwrite the inbox: %v", err)
+	}
+	if err := s.Enqueue(ctx, []bridge.Change{change("wrongtype")}, nil); err == nil {
+		t.Fatal("Enqueue to an inbox of the wrong type returned nil")
+	}
+	if redisstore.FlushersDegraded(s) {
+		t.Error("an error reply from Redis switched writes to direct commands")
+	}
 }
 
 // TestEnqueueRedisDownDefaultRetries sends 3 rounds of 32 concurrent
