@@ -172,6 +172,12 @@ func (g *groupCommitter) direct(ctx context.Context, args *redis.XAddArgs) error
 	return err
 }
 
+// sendAlone sends a queued write as a command of its own, in a goroutine
+// of its own, so that the queued writes go out concurrently.
+func (g *groupCommitter) sendAlone(w *pendingWrite) {
+	go func() { w.done <- g.direct(w.ctx, w.args) }()
+}
+
 // noteRoundTrip records the outcome of a flusher's round trip: a failure
 // without a reply from Redis (refused, reset, timed out) switches to
 // direct commands, and a success switches back.
@@ -207,7 +213,7 @@ func (g *groupCommitter) drainWhileStalled() {
 		for drained := false; !drained; {
 			select {
 			case w := <-g.queue:
-				go func() { w.done <- g.direct(w.ctx, w.args) }()
+				g.sendAlone(w)
 			default:
 				drained = true
 			}
@@ -265,7 +271,7 @@ func (g *groupCommitter) flush(batch []*pendingWrite) {
 	if g.degraded.Load() {
 		// These writes were queued before the last round trip failed.
 		for _, w := range live {
-			go func() { w.done <- g.direct(w.ctx, w.args) }()
+			g.sendAlone(w)
 		}
 		return
 	}
